@@ -1,0 +1,384 @@
+"""make bench: our provider against panva's oidc-provider on the same machine.
+
+Both run as two worker processes on the same two cores and get the same load
+from the same generator (wrk with check.lua), in interleaved repetitions so
+that a slow moment of the machine hits both alike. Figures are medians over
+the repetitions, printed as `name: value` lines on stdout; progress goes to
+stderr. Any request that fails makes the run exit non-zero after the figures.
+
+    .venv/bin/python bench/run.py [--reps N] [--seconds S] [--peer-only]
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import ceiling
+import idp_side
+import loadgen
+import login
+import peer_side
+import requests
+from procs import (
+    BenchError,
+    Server,
+    Supervisor,
+    children,
+    cpu_seconds,
+    free_port,
+    log,
+    rss_mb,
+    sample_cpu,
+)
+
+BUDGET_SECONDS = 240        # the whole run, setup included; a hard stop
+WARMUP_SECONDS = 3
+SIDE_SECONDS = 4            # discovery and JWKS: cheap, so shorter runs suffice
+LOGIN_PROCESSES = 4         # enough clients to keep both gunicorn workers busy
+LOGIN_SECONDS = 10
+CEILING_SECONDS = 5
+
+
+class Timeout(Exception):
+    pass
+
+
+@dataclass
+class Target:
+    """One provider under test and the three requests we load it with."""
+
+    prefix: str                # "" for ours, "peer_" for the peer
+    server: Server
+    base: str
+    token: loadgen.Request
+    discovery: loadgen.Request
+    jwks: loadgen.Request
+    token_endpoint: str = ""
+    authorization_endpoint: str = ""
+
+
+@dataclass
+class Figures:
+    """Samples per figure name, and every failure seen on the way."""
+
+    samples: dict[str, list[float]] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+    def add(self, name: str, value: float) -> None:
+        self.samples.setdefault(name, []).append(value)
+
+    def median(self, name: str) -> float | None:
+        values = self.samples.get(name)
+        return statistics.median(values) if values else None
+
+
+# --- describing the targets -------------------------------------------------
+
+def discover(base: str) -> dict:
+    response = requests.get(f"{base}/.well-known/openid-configuration", timeout=10)
+    if response.status_code != 200:
+        raise BenchError(f"{base}: discovery answered {response.status_code}")
+    return response.json()
+
+
+def same_origin(url: str, base: str) -> str:
+    """Endpoint URLs must point at the server we started, on loopback."""
+    if not url.startswith(base + "/"):
+        raise BenchError(f"{url} is not served by {base}: check the issuer setting")
+    return url
+
+
+def describe(prefix: str, server: Server, base: str, client_id: str, secret: str) -> Target:
+    meta = discover(base)
+    token_endpoint = same_origin(meta["token_endpoint"], base)
+    jwks_uri = same_origin(meta["jwks_uri"], base)
+    log(f"{prefix or 'ours_'}token: {token_endpoint}, jwks: {urlsplit(jwks_uri).path}")
+    return Target(
+        prefix=prefix,
+        server=server,
+        base=base,
+        token=loadgen.Request(token_endpoint, "access_token", "POST",
+                              "grant_type=client_credentials",
+                              loadgen.basic_auth(client_id, secret)),
+        discovery=loadgen.Request(f"{base}/.well-known/openid-configuration", "jwks_uri"),
+        jwks=loadgen.Request(jwks_uri, '"keys"'),
+        token_endpoint=token_endpoint,
+        authorization_endpoint=meta.get("authorization_endpoint", ""),
+    )
+
+
+def jose_header(token: str) -> dict:
+    head = token.split(".")[0]
+    return json.loads(base64.urlsafe_b64decode(head + "=" * (-len(head) % 4)))
+
+
+def preflight(target: Target) -> None:
+    """One grant by hand: the load is only comparable if both issue ES256 JWTs."""
+    name = target.prefix or "ours"
+    r = requests.post(target.token.url, data={"grant_type": "client_credentials"},
+                      headers={"Authorization": target.token.authorization}, timeout=10)
+    if r.status_code != 200 or "access_token" not in r.text:
+        raise BenchError(f"{name}: client_credentials answered {r.status_code}: {r.text[:300]}")
+    token = r.json()["access_token"]
+    if token.count(".") != 2:
+        raise BenchError(f"{name}: the access token is not a JWT (RFC 9068): {token[:40]}...")
+    header = jose_header(token)
+    if header.get("alg") != "ES256":
+        raise BenchError(f"{name}: access token signed with {header.get('alg')}, not ES256")
+    if header.get("typ", "").lower() not in ("at+jwt", "application/at+jwt"):
+        log(f"warning: {name}: access token typ is {header.get('typ')!r}, not at+jwt")
+
+
+# --- measuring --------------------------------------------------------------
+
+def checked_drive(wrk: str, figures: Figures, label: str,
+                  request: loadgen.Request, seconds: float) -> loadgen.Result:
+    result = loadgen.drive(wrk, request, seconds)
+    if result.errors:
+        figures.errors.append(f"{label}: {result.errors} of {result.requests} requests failed;"
+                              f" first: {result.sample or 'socket errors'}")
+    log(f"{label}: {result.rps:.0f}/s, p99 {result.p99_ms:.1f} ms, errors {result.errors}")
+    return result
+
+
+def measure_token(wrk: str, figures: Figures, target: Target, seconds: float,
+                  db_cpu: Callable[[], float] | None) -> None:
+    """Grants per second, and what each grant cost the server in CPU time."""
+    before = sample_cpu(target.server.pid)
+    db_before = db_cpu() if db_cpu else 0.0
+    result = checked_drive(wrk, figures, f"{target.prefix}token_cc", target.token, seconds)
+    after = sample_cpu(target.server.pid)
+    db_after = db_cpu() if db_cpu else 0.0
+    if before.pids != after.pids:
+        figures.errors.append(f"{target.server.name}: workers changed during the token run "
+                              f"({sorted(before.pids)} -> {sorted(after.pids)}): one died")
+    p = target.prefix
+    figures.add(f"{p}token_cc_rps", result.rps)
+    figures.add(f"{p}token_cc_p99_ms", result.p99_ms)
+    if result.requests:
+        figures.add(f"{p}token_cc_cpu_us", (after.seconds - before.seconds) * 1e6 / result.requests)
+        if db_cpu:
+            figures.add(f"{p}token_cc_db_cpu_us", (db_after - db_before) * 1e6 / result.requests)
+
+
+def measure_get(wrk: str, figures: Figures, target: Target, name: str,
+                request: loadgen.Request) -> None:
+    result = checked_drive(wrk, figures, f"{target.prefix}{name}", request, SIDE_SECONDS)
+    figures.add(f"{target.prefix}{name}_rps", result.rps)
+
+
+def postgres_cpu() -> float:
+    """CPU seconds of the PostgreSQL backends serving our database.
+
+    Not part of token_cc_cpu_us (gunicorn only), but the peer keeps its tokens
+    in memory, so this is the rest of the bill for our grants.
+    """
+    out = subprocess.run(
+        [*idp_side.PG, "-d", "postgres", "-At", "-c",
+         f"SELECT pid FROM pg_stat_activity WHERE datname = '{idp_side.DATABASE}'"],
+        capture_output=True, text=True, timeout=10).stdout
+    return sum(cpu_seconds(int(pid)) for pid in out.split())
+
+
+def worker_rss(server: Server) -> float:
+    return max((rss_mb(pid) for pid in children(server.pid)), default=0.0)
+
+
+def load_rounds(wrk: str, figures: Figures, targets: list[Target], reps: int,
+                seconds: float) -> None:
+    """Interleaved: ours, peer, ours, peer... so drifts of the machine hit both."""
+    for target in targets:
+        checked_drive(wrk, figures, f"{target.prefix}warmup", target.token, WARMUP_SECONDS)
+    for rep in range(1, reps + 1):
+        log(f"repetition {rep} of {reps}")
+        for target in targets:
+            db = postgres_cpu if target.prefix == "" else None
+            measure_token(wrk, figures, target, seconds, db)
+        for target in targets:
+            measure_get(wrk, figures, target, "discovery", target.discovery)
+        for target in targets:
+            measure_get(wrk, figures, target, "jwks", target.jwks)
+
+
+def measure_logins(figures: Figures, target: Target) -> None:
+    log(f"login roundtrips: {LOGIN_PROCESSES} processes for {LOGIN_SECONDS} s")
+    endpoints = login.Endpoints(target.authorization_endpoint, target.token_endpoint)
+    totals = login.drive(endpoints, LOGIN_PROCESSES, LOGIN_SECONDS)
+    if totals.errors:
+        figures.errors.append(f"login: {totals.errors} of {totals.roundtrips + totals.errors}"
+                              f" roundtrips failed; first: {totals.first_error}")
+    if totals.roundtrips == 0 and not totals.errors:
+        figures.errors.append("login: no roundtrip completed")
+    figures.add("login_roundtrips_per_s", totals.per_second)
+
+
+def measure_ceiling(figures: Figures, env: dict[str, str]) -> str:
+    # The provider's own settings loader, with the environment gunicorn got.
+    sys.path.insert(0, str(idp_side.ROOT))
+    from idp.config import load_settings
+    settings = load_settings(env)
+    cost = ceiling.Cost(settings.argon2_time_cost, settings.argon2_memory_cost,
+                        settings.argon2_parallelism)
+    log(f"password ceiling: {cost}, {idp_side.WORKERS} processes for {CEILING_SECONDS} s")
+    figures.add("password_ceiling_per_s",
+                ceiling.measure(cost, idp_side.WORKERS, CEILING_SECONDS))
+    return str(cost)
+
+
+# --- reporting --------------------------------------------------------------
+
+def machine() -> str:
+    model = "unknown CPU"
+    try:
+        for line in subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines():
+            if line.startswith("Model name:"):
+                model = line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return f"{len(os.sched_getaffinity(0))} cores, {model}"
+
+
+FORMATS = {"_rps": "{:.0f}", "_per_s": "{:.1f}", "_ms": "{:.1f}", "_us": "{:.0f}",
+           "_mb": "{:.1f}", "_vs_peer": "{:.2f}"}
+
+
+def fmt(name: str, value: float) -> str:
+    for suffix, pattern in FORMATS.items():
+        if name.endswith(suffix):
+            return pattern.format(value)
+    return f"{value:g}"
+
+
+ORDER = [
+    "token_cc_rps", "peer_token_cc_rps", "token_cc_vs_peer",
+    "token_cc_p99_ms", "peer_token_cc_p99_ms",
+    "token_cc_cpu_us", "peer_token_cc_cpu_us", "token_cc_db_cpu_us",
+    "discovery_rps", "peer_discovery_rps", "jwks_rps", "peer_jwks_rps",
+    "login_roundtrips_per_s", "password_ceiling_per_s",
+    "worker_rss_mb", "peer_worker_rss_mb",
+]
+
+
+def report(figures: Figures, info: dict[str, str]) -> None:
+    ours, peer = figures.median("token_cc_rps"), figures.median("peer_token_cc_rps")
+    if ours and peer:
+        figures.add("token_cc_vs_peer", ours / peer)
+    for name, value in info.items():
+        print(f"{name}: {value}")
+    for name in ORDER:
+        value = figures.median(name)
+        if value is not None:
+            print(f"{name}: {fmt(name, value)}")
+    print(f"errors: {len(figures.errors)}")
+    sys.stdout.flush()
+
+
+# --- the run ----------------------------------------------------------------
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reps", type=int, default=3, help="interleaved repetitions")
+    parser.add_argument("--seconds", type=float, default=9, help="length of each token run")
+    parser.add_argument("--peer-only", action="store_true",
+                        help="load only the peer (checks the peer half on its own)")
+    return parser.parse_args()
+
+
+def on_alarm(signum: int, frame: object) -> None:
+    raise Timeout(f"the run took longer than {BUDGET_SECONDS} s")
+
+
+def on_term(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def show_logs(supervisor: Supervisor) -> None:
+    """Failed requests: the servers' own words are the first clue."""
+    for server in supervisor.servers:
+        log(f"last lines of the {server.name} log:\n{server.log_tail()}")
+
+
+def bench(args: argparse.Namespace, supervisor: Supervisor, workdir: Path,
+          figures: Figures, info: dict[str, str]) -> None:
+    wrk = loadgen.ensure_wrk()
+    info["machine"] = machine()
+    info["peer"] = f"oidc-provider {peer_side.ensure_installed()} on node " + \
+        subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()
+    info["load"] = (f"wrk {loadgen.THREADS} threads, {loadgen.CONNECTIONS} connections, "
+                    f"{args.reps} x {args.seconds:g} s interleaved, medians")
+    targets = []
+    env = {}
+    if not args.peer_only:
+        port = free_port()
+        env = idp_side.environment(port, workdir)
+        idp_side.prepare(env)
+        ours = idp_side.start(supervisor, port, env, workdir)
+        targets.append(describe("", ours, env["IDP_ISSUER"], idp_side.CLIENT_ID,
+                                idp_side.CLIENT_SECRET))
+    peer_port = free_port()
+    peer = peer_side.start(supervisor, peer_port, workdir)
+    targets.append(describe("peer_", peer, f"http://127.0.0.1:{peer_port}",
+                            peer_side.CLIENT_ID, peer_side.CLIENT_SECRET))
+    for target in targets:
+        preflight(target)
+    load_rounds(wrk, figures, targets, args.reps, args.seconds)
+    if not args.peer_only:
+        measure_logins(figures, targets[0])
+    for target in targets:
+        figures.add(f"{target.prefix}worker_rss_mb", worker_rss(target.server))
+    supervisor.check_alive()
+    if figures.errors:
+        show_logs(supervisor)
+    if not args.peer_only:
+        supervisor.stop_all()  # the ceiling wants the cores to itself
+        info["passwords"] = measure_ceiling(figures, env)
+
+
+def main() -> int:
+    args = parse_args()
+    signal.signal(signal.SIGALRM, on_alarm)
+    # Explicit, because a shell that starts us in the background ignores Ctrl-C
+    # for us, and the servers must still be stopped when we are interrupted.
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGINT, on_term)
+    signal.alarm(BUDGET_SECONDS)
+    figures, info = Figures(), {}
+    try:
+        with tempfile.TemporaryDirectory(prefix="idp-bench-") as tmp, Supervisor() as sup:
+            try:
+                bench(args, sup, Path(tmp), figures, info)
+            except (BenchError, Timeout):
+                show_logs(sup)
+                raise
+    except (BenchError, Timeout) as exc:
+        report(figures, info)
+        print(f"bench: FAILED: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("bench: interrupted; every process it started is stopped", file=sys.stderr)
+        return 130
+    finally:
+        signal.alarm(0)
+    report(figures, info)
+    if figures.errors:
+        print("bench: FAILED: requests failed under load:", file=sys.stderr)
+        for error in figures.errors:
+            print(f"  {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

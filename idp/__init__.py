@@ -1,0 +1,75 @@
+"""OpenID Connect identity provider for the work-storage service."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Flask
+from flask_wtf import CSRFProtect
+
+from .config import Settings, load_settings
+
+
+class IdpFlask(Flask):
+    """Flask with one database transaction per request, committed when the view
+    returns, before the response leaves: a failure half way leaves nothing."""
+
+    def dispatch_request(self) -> Any:
+        from . import db
+
+        rv = super().dispatch_request()
+        db.commit()
+        return rv
+
+
+def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
+    from . import cli, db, errors, i18n, security
+    from .account.views import bp as account_bp
+    from .auth.sessions import write_cookie
+    from .auth.views import bp as auth_bp
+    from .keys import KeyStore
+    from .oidc.discovery import metadata
+    from .oidc.server import Server
+    from .oidc.tokens import TokenIssuer
+    from .oidc.views import bp as oidc_bp
+    from .passwords import Passwords
+
+    settings = settings or load_settings()
+    app = IdpFlask(__name__)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        SESSION_COOKIE_NAME="idp_flow",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.https,
+        PERMANENT_SESSION_LIFETIME=3600,
+        WTF_CSRF_TIME_LIMIT=3600,
+        WTF_CSRF_CHECK_DEFAULT=False,  # forms check their own token; /token and /logout take RP posts
+        MAX_CONTENT_LENGTH=64 * 1024,
+        JSON_AS_ASCII=False,
+        **overrides,
+    )
+    keys = KeyStore(settings.keys_dir, settings.keys_passphrase)
+    tokens = TokenIssuer(settings, keys)
+    app.extensions.update(
+        {
+            "idp.settings": settings,
+            "idp.keys": keys,
+            "idp.tokens": tokens,
+            "idp.passwords": Passwords(settings),
+            "idp.discovery": json.dumps(metadata(settings.issuer)).encode(),
+        }
+    )
+    db.init_app(app, settings.database_url)
+    CSRFProtect(app)
+    i18n.init_app(app)
+    app.extensions["idp.server"] = Server(app, settings, tokens)
+    app.register_blueprint(oidc_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(account_bp)
+    app.after_request(write_cookie)
+    cli.register(app)
+    security.init_app(app, settings.https)
+    errors.init_app(app)
+    return app

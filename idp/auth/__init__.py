@@ -1,0 +1,1 @@
+"""Hosted sign-in: pages, the browser session, and what a sign-in proved."""

@@ -1,0 +1,108 @@
+"""The browser's session at the provider (single sign-on).
+
+The cookie holds a random token; the database holds its digest, what was
+proven and when. A session dies when it expires, when the user signs out, or
+when the user's credentials change (security stamp).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Response, current_app, g, request
+from sqlalchemy import select, update
+
+from .. import clock, db
+from ..hashing import digest, new_token
+from ..models import BrowserSession, Grant, User, UserStatus
+from ..oidc import store
+from .proof import Proof
+
+
+def _settings():  # type: ignore[no-untyped-def]
+    return current_app.extensions["idp.settings"]
+
+
+def current() -> Proof | None:
+    """What this browser's session proves, or None."""
+    if "idp_proof" in g:
+        return g.idp_proof
+    g.idp_proof = _load(request.cookies.get(_settings().session_cookie))
+    return g.idp_proof
+
+
+def _load(token: str | None) -> Proof | None:
+    if not token or len(token) > 128:
+        return None
+    row = db.session().scalar(select(BrowserSession).where(BrowserSession.token_hash == digest(token)))
+    if row is None or row.revoked_at is not None or row.expires_at <= clock.now():
+        return None
+    user: User = row.user
+    if user.status != UserStatus.ACTIVE or user.security_stamp != row.security_stamp:
+        return None
+    return Proof(user=user, auth_time=row.auth_time, amr=list(row.amr), line_id=row.line_id, session_id=row.id)
+
+
+def start(user: User, amr: list[str], line_id: str | None = None) -> Proof:
+    """A new session for a completed sign-in; replaces any session this browser had."""
+    end_current()
+    now, token = clock.now(), new_token(32)
+    row = BrowserSession(
+        token_hash=digest(token),
+        user_id=user.id,
+        auth_time=now,
+        amr=amr,
+        line_id=line_id,
+        security_stamp=user.security_stamp,
+        last_seen_at=now,
+        expires_at=now + timedelta(seconds=_settings().session_lifetime),
+    )
+    db.session().add(row)
+    db.session().flush()
+    g.idp_set_cookie = token
+    g.idp_proof = Proof(user=user, auth_time=now, amr=amr, line_id=line_id, session_id=row.id)
+    return g.idp_proof
+
+
+def end_current() -> None:
+    """Sign this browser out, and revoke what was granted through the session
+    except grants for ``offline_access``, which outlive it by definition."""
+    proof = current()
+    g.idp_proof = None
+    if request.cookies.get(_settings().session_cookie):
+        g.idp_set_cookie = ""
+    if proof is None or proof.session_id is None:
+        return
+    db.session().execute(
+        update(BrowserSession)
+        .where(BrowserSession.id == proof.session_id)
+        .values(revoked_at=clock.now())
+        .execution_options(synchronize_session=False)
+    )
+    grants = db.session().scalars(
+        select(Grant).where(Grant.browser_session_id == proof.session_id, Grant.revoked_at.is_(None))
+    )
+    for grant in grants:
+        if "offline_access" not in grant.scope.split():
+            store.revoke_grant(grant.id, "logout")
+
+
+def write_cookie(response: Response) -> Response:
+    """after_request: set or clear the session cookie decided during the request."""
+    token = g.pop("idp_set_cookie", None)
+    if token is None:
+        return response
+    settings = _settings()
+    if token:
+        response.set_cookie(
+            settings.session_cookie,
+            token,
+            max_age=settings.session_lifetime,
+            httponly=True,
+            secure=settings.https,
+            samesite="Lax",
+            path="/",
+        )
+    else:
+        response.delete_cookie(settings.session_cookie, path="/", httponly=True, secure=settings.https, samesite="Lax")
+    return response

@@ -1,0 +1,237 @@
+"""The ``idp`` command (also ``flask --app idp``). Exit 0 on success; otherwise
+one line on stderr and a non-zero status."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup
+from sqlalchemy import or_, select
+
+from . import audit, clock, db, migrate
+from .config import ConfigError
+from .keys import ALGORITHMS, KeyError_
+from .models import IdentityKind, LoginIdentity, Plan, Role, Tenant, User, UserStatus
+from .oidc import clients
+
+
+def _settings():  # type: ignore[no-untyped-def]
+    return current_app.extensions["idp.settings"]
+
+
+def transactional(f: Callable[..., Any]) -> Callable[..., Any]:
+    """Run a command in one transaction; domain errors become one-line failures."""
+
+    @functools.wraps(f)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            result = f(*args, **kwargs)
+            db.commit()
+            return result
+        except (KeyError_, ValueError, LookupError) as e:
+            raise click.ClickException(str(e)) from None
+
+    return wrapper
+
+
+# -- db -------------------------------------------------------------------------
+
+
+@click.group("db")
+def db_group() -> None:
+    """Database schema."""
+
+
+@db_group.command("upgrade")
+def db_upgrade() -> None:
+    """Apply Alembic migrations to IDP_DATABASE_URL."""
+    migrate.upgrade(db.engine())
+    click.echo("database is at the latest revision")
+
+
+# -- keys -----------------------------------------------------------------------
+
+
+@click.group("keys")
+def keys_group() -> None:
+    """Signing keys in IDP_KEYS_DIR."""
+
+
+def _store():  # type: ignore[no-untyped-def]
+    return current_app.extensions["idp.keys"]
+
+
+@keys_group.command("list")
+def keys_list() -> None:
+    for r in _store().records():
+        click.echo(f"{r.kid}\t{r.alg}\t{r.state}\t{r.created}\t{r.activated or '-'}")
+
+
+@keys_group.command("ensure")
+@transactional
+def keys_ensure() -> None:
+    """Create an active key and its next for each algorithm where missing."""
+    if _store().ensure(clock.now()):
+        audit.record("keys.created")
+        click.echo("signing keys created")
+
+
+@keys_group.command("rotate")
+@click.option("--alg", type=click.Choice(ALGORITHMS), help="rotate only this algorithm's keys")
+@click.option("--force", is_flag=True, help="activate a next key published for less than the JWKS cache time")
+@click.option("--if-due", is_flag=True, help="do nothing unless the active key is older than keys.rotate_after_days")
+@transactional
+def keys_rotate(alg: str | None, force: bool, if_due: bool) -> None:
+    """Promote next to active, active to retiring, and create a new next."""
+    settings, store = _settings(), _store()
+    algs = (alg,) if alg else ALGORITHMS
+    if if_due:
+        algs = tuple(a for a in store.due_algorithms(settings.rotate_after_days, clock.now()) if a in algs)
+        if not algs:
+            click.echo("no rotation due")
+            return
+    store.rotate(algs, max_age=settings.jwks_max_age, force=force, now=clock.now())
+    audit.record("keys.rotated", algorithms=list(algs), forced=force)
+    click.echo(f"rotated {', '.join(algs)}")
+
+
+@keys_group.command("prune")
+@transactional
+def keys_prune() -> None:
+    """Retire retiring keys older than the longest token lifetime plus the JWKS cache time."""
+    settings = _settings()
+    retired = _store().prune(settings.longest_token_ttl + settings.jwks_max_age, clock.now())
+    if retired:
+        audit.record("keys.retired", kids=[r.kid for r in retired])
+    click.echo(f"retired {len(retired)} key(s)")
+
+
+# -- tenants, users, clients ----------------------------------------------------------
+
+
+def find_tenant(ref: str) -> Tenant:
+    tenant = db.session().scalar(select(Tenant).where(or_(Tenant.id == ref, Tenant.name == ref)))
+    if tenant is None:
+        raise LookupError(f"no tenant named {ref!r}")
+    return tenant
+
+
+def add_user(email: str, tenant: Tenant, role: str, password: str | None) -> User:
+    """Create a user, or complete one that was created invited (a tenant's holder)."""
+    session = db.session()
+    user = session.scalar(select(User).where(User.email_key == User.key_for(email)))
+    if user is not None and (user.status != UserStatus.INVITED or user.tenant_id != tenant.id):
+        raise ValueError(f"a user with email {email!r} already exists")
+    if user is None:
+        user = User(tenant=tenant, email=email.strip(), email_key=User.key_for(email), role=role)
+        session.add(user)
+    if password is None:
+        user.status = UserStatus.INVITED
+        return user
+    user.role, user.status = role, UserStatus.ACTIVE
+    session.flush()
+    hashed = current_app.extensions["idp.passwords"].hash(password)
+    user.identities.append(LoginIdentity(kind=IdentityKind.PASSWORD, subject=user.id, password_hash=hashed))
+    return user
+
+
+@click.group("tenant")
+def tenant_group() -> None:
+    """Tenants (契約)."""
+
+
+@tenant_group.command("create")
+@click.argument("name")
+@click.option("--plan", type=click.Choice([p.value for p in Plan]), default="basic")
+@click.option("--holder", "holder_email", required=True, help="email of the contract holder")
+@transactional
+def tenant_create(name: str, plan: str, holder_email: str) -> None:
+    """Create a tenant and its contract holder (invited until given a password); print the id."""
+    if db.session().scalar(select(Tenant).where(Tenant.name == name)):
+        raise ValueError(f"a tenant named {name!r} already exists")
+    tenant = Tenant(name=name, plan=plan)
+    db.session().add(tenant)
+    db.session().flush()
+    holder = add_user(holder_email, tenant, Role.HOLDER, None)
+    audit.record("tenant.created", tenant_id=tenant.id, plan=plan, holder=holder.email)
+    click.echo(tenant.id)
+
+
+@click.group("user")
+def user_group() -> None:
+    """Users."""
+
+
+@user_group.command("create")
+@click.argument("email")
+@click.option("--tenant", "tenant_ref", required=True)
+@click.option("--role", type=click.Choice([r.value for r in Role]), default="user")
+@click.option("--password", default=None, help="without it the user stays invited")
+@transactional
+def user_create(email: str, tenant_ref: str, role: str, password: str | None) -> None:
+    user = add_user(email, find_tenant(tenant_ref), role, password)
+    audit.record("user.created", user=user, role=role)
+    click.echo(user.id)
+
+
+@click.group("client")
+def client_group() -> None:
+    """Relying parties and machine clients."""
+
+
+@client_group.command("create")
+@click.option("--name", required=True)
+@click.option("--redirect-uri", "redirect_uris", multiple=True)
+@click.option("--public", is_flag=True, help="a public client (PKCE, no secret)")
+@click.option("--grant", "grants", multiple=True, type=click.Choice(clients.GRANT_TYPES))
+@transactional
+def client_create(name: str, redirect_uris: tuple[str, ...], public: bool, grants: tuple[str, ...]) -> None:
+    """Register a client; prints client_id and, for confidential clients, the secret once."""
+    grant_types = list(grants) or ["authorization_code", "refresh_token"]
+    if "authorization_code" in grant_types and not redirect_uris:
+        raise ValueError("--redirect-uri is required for the authorization_code grant")
+    client, secret = clients.register(
+        clients.Registration(name=name, redirect_uris=list(redirect_uris), grant_types=grant_types, public=public)
+    )
+    audit.record("client.created", client_id=client.client_id)
+    click.echo(f"client_id: {client.client_id}")
+    if secret:
+        click.echo(f"client_secret: {secret}")
+
+
+@click.command("demo")
+@transactional
+def demo() -> None:
+    """Seed the demo tenant, users and client (idempotent)."""
+    from .demo import seed
+
+    for line in seed():
+        click.echo(line)
+
+
+COMMANDS = [db_group, keys_group, tenant_group, user_group, client_group, demo]
+
+
+def register(app: Any) -> None:
+    for command in COMMANDS:
+        app.cli.add_command(command)
+
+
+def _create_app() -> Any:
+    from . import create_app
+
+    return create_app()
+
+
+def main() -> None:
+    group = FlaskGroup(create_app=_create_app, add_default_commands=False, load_dotenv=False)
+    try:
+        group.main(prog_name="idp")
+    except ConfigError as e:
+        click.echo(f"idp: {e}", err=True)
+        sys.exit(2)

@@ -1,0 +1,70 @@
+"""Engine and the one session of each request.
+
+Plain SQLAlchemy 2 (no Flask-SQLAlchemy): one engine per application, one
+session per request in ``g``, committed once when the view returns, so a
+request that fails half way leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from flask import Flask, current_app, g
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, pool_timeout=5)
+
+
+def init_app(app: Flask, url: str) -> None:
+    engine = make_engine(url)
+    app.extensions["idp.engine"] = engine
+    app.extensions["idp.sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
+    app.teardown_appcontext(_close_session)
+
+
+def engine() -> Engine:
+    return current_app.extensions["idp.engine"]
+
+
+def session() -> Session:
+    """The request's session, opened on first use."""
+    if "db" not in g:
+        g.db = current_app.extensions["idp.sessionmaker"]()
+    return g.db
+
+
+def commit() -> None:
+    if "db" in g:
+        g.db.commit()
+
+
+def _close_session(exc: BaseException | None) -> None:
+    db = g.pop("db", None)
+    if db is not None:
+        if exc is not None:
+            db.rollback()
+        db.close()
+
+
+@contextmanager
+def transaction(app: Flask) -> Iterator[Session]:
+    """A session for work outside a request (commands, background steps)."""
+    with app.extensions["idp.sessionmaker"]() as db, db.begin():
+        yield db

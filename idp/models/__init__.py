@@ -1,0 +1,33 @@
+"""Storage: one module per aggregate, all on one declarative base."""
+
+from .base import Base, utcnow
+from .client import Client
+from .event import AuditEvent
+from .link import OneTimeLink
+from .oauth import AuthorizationCode, Grant, RefreshToken, RevokedJti
+from .session import BrowserSession, RememberedBrowser
+from .tenant import AccessRoute, Plan, Tenant, TenantLine
+from .user import IdentityKind, LoginIdentity, Role, User, UserStatus
+
+__all__ = [
+    "AccessRoute",
+    "AuditEvent",
+    "AuthorizationCode",
+    "Base",
+    "BrowserSession",
+    "Client",
+    "Grant",
+    "IdentityKind",
+    "LoginIdentity",
+    "OneTimeLink",
+    "Plan",
+    "RefreshToken",
+    "RememberedBrowser",
+    "RevokedJti",
+    "Role",
+    "Tenant",
+    "TenantLine",
+    "User",
+    "UserStatus",
+    "utcnow",
+]

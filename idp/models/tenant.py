@@ -1,0 +1,46 @@
+"""Tenants (契約): plan, two-step policy, access route and registered lines."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, IdMixin
+
+
+class Plan(StrEnum):
+    BASIC = "basic"
+    TRIAL = "trial"
+
+
+class AccessRoute(StrEnum):
+    LINE_AND_INTERNET = "line+internet"
+    LINE_ONLY = "line-only"
+
+
+class Tenant(IdMixin, Base):
+    __tablename__ = "tenants"
+
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    plan: Mapped[str] = mapped_column(String(16), default=Plan.BASIC)
+    mfa_enabled: Mapped[bool] = mapped_column(default=True)
+    access_route: Mapped[str] = mapped_column(String(16), default=AccessRoute.LINE_AND_INTERNET)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+
+    lines: Mapped[list[TenantLine]] = relationship(
+        back_populates="tenant", cascade="all, delete-orphan", order_by="TenantLine.number"
+    )
+
+
+class TenantLine(IdMixin, Base):
+    """A line number (回線番号) registered to a tenant: CAF… or COP…."""
+
+    __tablename__ = "tenant_lines"
+    __table_args__ = (UniqueConstraint("tenant_id", "number"),)
+
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    number: Mapped[str] = mapped_column(String(16))
+
+    tenant: Mapped[Tenant] = relationship(back_populates="lines")

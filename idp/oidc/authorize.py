@@ -1,0 +1,128 @@
+"""The authorization endpoint (OIDC Core §3.1.2) as an ordered list of small checks.
+
+authlib validates the client, the redirect URI, the response type, the scope,
+PKCE and the prompt; the checks here add what it leaves to the application.
+Errors go back to the client only once its redirect URI is known to be
+registered (RFC 6749 §4.1.2.1); before that, the person sees a page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from authlib.common.urls import add_params_to_uri
+from authlib.oauth2 import OAuth2Error
+from authlib.oauth2.rfc6749 import InvalidRequestError
+from authlib.oidc.core.errors import LoginRequiredError
+from flask import current_app, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from .. import clock
+from ..auth import interactions, sessions
+from ..auth.proof import Proof
+
+
+class RequestNotSupported(OAuth2Error):
+    error = "request_not_supported"
+
+
+class RequestUriNotSupported(OAuth2Error):
+    error = "request_uri_not_supported"
+
+
+def _server():  # type: ignore[no-untyped-def]
+    return current_app.extensions["idp.server"]
+
+
+def _issuer() -> str:
+    return current_app.extensions["idp.settings"].issuer
+
+
+def no_request_object(params: dict[str, str], proof: Proof | None, started: int) -> None:
+    """OIDC Core §6: we do not support request objects, and say so (not ignore them)."""
+    if "request" in params:
+        raise RequestNotSupported("request objects are not supported")
+    if "request_uri" in params:
+        raise RequestUriNotSupported("request_uri is not supported")
+
+
+def valid_max_age(params: dict[str, str], proof: Proof | None, started: int) -> None:
+    value = params.get("max_age")
+    if value is not None and (not value.isdigit() or len(value) > 10):
+        raise InvalidRequestError("max_age must be a non-negative integer")
+
+
+def prompt_none_needs_fresh_session(params: dict[str, str], proof: Proof | None, started: int) -> None:
+    if "none" in params.get("prompt", "").split() and needs_login(params, proof, started):
+        raise LoginRequiredError()
+
+
+CHECKS: list[Callable[[dict[str, str], Proof | None, int], None]] = [
+    no_request_object,
+    valid_max_age,
+    prompt_none_needs_fresh_session,
+]
+
+
+def needs_login(params: dict[str, str], proof: Proof | None, started: int) -> bool:
+    """Sign-in is needed without a session, for ``prompt=login`` or
+    ``select_account``, or when the last sign-in is older than ``max_age``
+    (OIDC Core §3.1.2.1) — unless it happened after this request began, which
+    is how a request resumed after the login page is satisfied."""
+    if proof is None:
+        return True
+    signed_in_since_request = int(proof.auth_time.timestamp()) >= started
+    if signed_in_since_request:
+        return False
+    prompts = params.get("prompt", "").split()
+    if "login" in prompts or "select_account" in prompts:
+        return True
+    max_age = params.get("max_age")
+    return max_age is not None and clock.timestamp() - int(proof.auth_time.timestamp()) > int(max_age)
+
+
+def authorize() -> Response:
+    params = request.values.to_dict()
+    ix = params.pop("interaction", None)
+    pending = interactions.get(ix)
+    started = pending["started"] if pending and pending["args"] == params else clock.timestamp() + 1
+    proof = sessions.current()
+    server = _server()
+    try:
+        grant = server.get_consent_grant(end_user=proof)
+    except OAuth2Error as error:
+        return error_response(error)
+    try:
+        for check in CHECKS:
+            check(params, proof, started)
+    except OAuth2Error as error:
+        error.redirect_uri = grant.redirect_uri or params.get("redirect_uri")
+        error.state = params.get("state")
+        return error_response(error)
+    if needs_login(params, proof, started):
+        return redirect(url_for("auth.login", interaction=interactions.begin(params), **_ui_locale(params)))
+    if ix:
+        interactions.finish(ix)
+    return server.create_authorization_response(grant=grant, grant_user=proof)
+
+
+def _ui_locale(params: dict[str, str]) -> dict[str, str]:
+    """OIDC Core §3.1.2.1 ui_locales: the first one we speak."""
+    for tag in params.get("ui_locales", "").split():
+        if (lang := tag.split("-")[0].lower()) in ("ja", "en"):
+            return {"lang": lang}
+    return {}
+
+
+def error_response(error: OAuth2Error) -> Response:
+    """A redirect to the client's registered URI with ``error`` and ``iss``, or a page."""
+    if error.redirect_uri:
+        params = [("error", error.error)]
+        if error.description:
+            params.append(("error_description", error.description))
+        if error.state:
+            params.append(("state", error.state))
+        params.append(("iss", _issuer()))
+        return redirect(add_params_to_uri(error.redirect_uri, params))
+    body = render_template("errors/oauth.html", error=error.error, description=error.description)
+    return Response(body, status=400, content_type="text/html; charset=utf-8")

@@ -1,0 +1,118 @@
+"""Registered clients as authlib sees them (ClientMixin), and their registration."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from authlib.oauth2.rfc6749 import ClientMixin, list_to_scope, scope_to_list
+from sqlalchemy import select
+
+from .. import db
+from ..hashing import digest, matches, new_token
+from ..models import Client
+
+AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt", "none")
+GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
+
+
+class OAuthClient(ClientMixin):
+    """authlib's view of a stored client. Redirect URIs match exactly (RFC 9700 §4.1.3)."""
+
+    def __init__(self, model: Client) -> None:
+        self.model = model
+        self.client_id = model.client_id
+        self.client_metadata: dict[str, Any] = {}
+        if model.id_token_signed_response_alg:
+            self.client_metadata["id_token_signed_response_alg"] = model.id_token_signed_response_alg
+
+    @property
+    def public(self) -> bool:
+        return self.model.public
+
+    @property
+    def id_token_signed_response_alg(self) -> str:
+        # OIDC Registration §2: RS256 unless the client registered another.
+        return self.model.id_token_signed_response_alg or "RS256"
+
+    def get_client_id(self) -> str:
+        return self.client_id
+
+    def get_default_redirect_uri(self) -> str | None:
+        return None  # never guessed: the request must name one
+
+    def get_allowed_scope(self, scope: str) -> str:
+        if not scope:
+            return ""
+        allowed = set(scope_to_list(self.model.scope))
+        return list_to_scope([s for s in scope_to_list(scope) if s in allowed])
+
+    def check_redirect_uri(self, redirect_uri: str) -> bool:
+        return redirect_uri in self.model.redirect_uris
+
+    def check_post_logout_redirect_uri(self, uri: str) -> bool:
+        return uri in self.model.post_logout_redirect_uris
+
+    def check_client_secret(self, client_secret: str) -> bool:
+        return matches(client_secret, self.model.secret_hash)
+
+    def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
+        return method == self.model.token_endpoint_auth_method
+
+    def check_response_type(self, response_type: str) -> bool:
+        return response_type == "code" and "authorization_code" in self.model.grant_types
+
+    def check_grant_type(self, grant_type: str) -> bool:
+        if grant_type == "client_credentials" and self.public:
+            return False
+        return grant_type in self.model.grant_types
+
+
+def find(client_id: str | None) -> OAuthClient | None:
+    if not client_id or len(client_id) > 100:
+        return None
+    model = db.session().scalar(select(Client).where(Client.client_id == client_id))
+    return OAuthClient(model) if model else None
+
+
+@dataclass
+class Registration:
+    name: str
+    redirect_uris: list[str]
+    grant_types: list[str] = field(default_factory=lambda: ["authorization_code", "refresh_token"])
+    public: bool = False
+    scope: str = "openid profile email offline_access"
+    client_id: str | None = None
+    secret: str | None = None
+    post_logout_redirect_uris: list[str] = field(default_factory=list)
+    auth_method: str | None = None
+    jwks: dict[str, Any] | None = None
+    id_token_alg: str | None = None
+
+
+def register(reg: Registration) -> tuple[Client, str | None]:
+    """Store a client; returns it and, for a confidential client, its secret (shown once)."""
+    for grant in reg.grant_types:
+        if grant not in GRANT_TYPES:
+            raise ValueError(f"unsupported grant type {grant!r}")
+    method = reg.auth_method or ("none" if reg.public else "client_secret_basic")
+    if method not in AUTH_METHODS:
+        raise ValueError(f"unsupported token endpoint auth method {method!r}")
+    secret = None
+    if method in ("client_secret_basic", "client_secret_post"):
+        secret = reg.secret or new_token(32)
+    client = Client(
+        client_id=reg.client_id or new_token(16),
+        name=reg.name,
+        secret_hash=digest(secret) if secret else None,
+        token_endpoint_auth_method=method,
+        redirect_uris=list(reg.redirect_uris),
+        post_logout_redirect_uris=list(reg.post_logout_redirect_uris or reg.redirect_uris),
+        grant_types=list(reg.grant_types),
+        scope=reg.scope,
+        jwks=reg.jwks,
+        id_token_signed_response_alg=reg.id_token_alg,
+    )
+    db.session().add(client)
+    db.session().flush()
+    return client, secret

@@ -1,0 +1,177 @@
+"""Storage of codes, grants and refresh tokens.
+
+Everything used once is consumed by one conditional UPDATE (``... WHERE
+used_at IS NULL``): the database, not Python, decides which of two racing
+requests wins. A second use of a code or of a rotated refresh token revokes
+the whole grant (RFC 9700 §4.14.2, OAuth 2.0 Security BCP for refresh tokens;
+RFC 6749 §4.1.2 for codes).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+from .. import clock, db
+from ..auth.proof import Proof
+from ..hashing import digest
+from ..models import AuthorizationCode, Grant, RefreshToken, User, UserStatus
+
+
+def save_code(
+    code: str,
+    *,
+    client_id: str,
+    redirect_uri: str,
+    scope: str,
+    nonce: str | None,
+    code_challenge: str | None,
+    code_challenge_method: str | None,
+    proof: Proof,
+    ttl: int,
+) -> None:
+    db.session().add(
+        AuthorizationCode(
+            code_hash=digest(code),
+            client_id=client_id,
+            user_id=proof.user.id,
+            browser_session_id=proof.session_id,
+            redirect_uri=redirect_uri,
+            scope=scope,
+            nonce=nonce,
+            code_challenge=code_challenge,
+            code_challenge_method=code_challenge_method,
+            auth_time=proof.auth_time,
+            amr=proof.amr,
+            line_id=proof.line_id,
+            expires_at=clock.now() + timedelta(seconds=ttl),
+        )
+    )
+
+
+def redeem_code(code: str, client_id: str) -> AuthorizationCode | None:
+    """Mark the code used if it is unused, unexpired and the client's; else None.
+
+    A code presented again after its first use revokes what it produced.
+    """
+    session, now, code_hash = db.session(), clock.now(), digest(code)
+    won = session.execute(
+        update(AuthorizationCode)
+        .where(
+            AuthorizationCode.code_hash == code_hash,
+            AuthorizationCode.client_id == client_id,
+            AuthorizationCode.used_at.is_(None),
+            AuthorizationCode.expires_at > now,
+        )
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    row = session.scalar(select(AuthorizationCode).where(AuthorizationCode.code_hash == code_hash))
+    if won == 1:
+        return row
+    if row is not None and row.used_at is not None and row.grant_id:
+        revoke_grant(row.grant_id, "code_replay")
+    return None
+
+
+def create_grant(proof: Proof, client_id: str, scope: str, grant_id: str) -> Grant:
+    grant = Grant(
+        id=grant_id,
+        client_id=client_id,
+        user_id=proof.user.id,
+        browser_session_id=proof.session_id,
+        scope=scope,
+        auth_time=proof.auth_time,
+        amr=proof.amr,
+        line_id=proof.line_id,
+    )
+    db.session().add(grant)
+    return grant
+
+
+def save_refresh_token(token: str, grant_id: str, ttl: int) -> None:
+    db.session().add(
+        RefreshToken(
+            token_hash=digest(token),
+            grant_id=grant_id,
+            expires_at=clock.now() + timedelta(seconds=ttl),
+        )
+    )
+
+
+def use_refresh_token(token: str, client_id: str) -> Grant | None:
+    """Consume a refresh token of ``client_id``'s live grant; reuse revokes the grant."""
+    session, now, token_hash = db.session(), clock.now(), digest(token)
+    row = session.scalar(select(RefreshToken).where(RefreshToken.token_hash == token_hash))
+    if row is None:
+        return None
+    grant = session.get(Grant, row.grant_id)
+    if grant is None or grant.client_id != client_id or grant.revoked_at is not None:
+        return None
+    won = session.execute(
+        update(RefreshToken)
+        .where(
+            RefreshToken.id == row.id,
+            RefreshToken.used_at.is_(None),
+            RefreshToken.expires_at > now,
+        )
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if won == 1:
+        return grant
+    session.refresh(row)
+    if row.used_at is not None:
+        revoke_grant(grant.id, "refresh_reuse")
+    return None
+
+
+def revoke_grant(grant_id: str, reason: str) -> bool:
+    result = db.session().execute(
+        update(Grant)
+        .where(Grant.id == grant_id, Grant.revoked_at.is_(None))
+        .values(revoked_at=clock.now(), revoked_reason=reason)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def revoke_refresh_token(token: str, client_id: str) -> bool:
+    """RFC 7009: revoking a refresh token revokes its grant and so its access tokens."""
+    row = db.session().scalar(select(RefreshToken).where(RefreshToken.token_hash == digest(token)))
+    grant = db.session().get(Grant, row.grant_id) if row else None
+    if grant is None or grant.client_id != client_id:
+        return False
+    return revoke_grant(grant.id, "revoked")
+
+
+def active_user(user_id: str) -> User | None:
+    user = db.session().get(User, user_id)
+    return user if user is not None and user.status == UserStatus.ACTIVE else None
+
+
+def live_grant(grant_id: str) -> tuple[Grant, User] | None:
+    """The grant and its user if neither is revoked, locked or disabled."""
+    row = (
+        db.session()
+        .execute(select(Grant, User).join(User, User.id == Grant.user_id).where(Grant.id == grant_id))
+        .first()
+    )
+    if row is None:
+        return None
+    grant, user = row
+    if grant.revoked_at is not None or user.status != UserStatus.ACTIVE:
+        return None
+    return grant, user
+
+
+def proof_of(grant: Grant, user: User) -> Proof:
+    return Proof(
+        user=user,
+        auth_time=grant.auth_time or grant.created_at,
+        amr=list(grant.amr),
+        line_id=grant.line_id,
+        session_id=grant.browser_session_id,
+        grant_id=grant.id,
+    )

@@ -1,0 +1,122 @@
+"""Fixtures: a live provider on a loopback port, on SQLite and on PostgreSQL.
+
+Every storage-touching test takes ``live`` (or ``app``) and so runs twice, with
+the ids ``sqlite`` and ``postgresql``. PostgreSQL is the machine's on
+127.0.0.1:5432, or a private one started here (tests/services.py); no test is
+skipped for want of it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import text
+from werkzeug.serving import make_server
+
+from idp import clock, create_app, db, migrate
+from idp.config import Settings, load_settings
+from idp.keys import KeyStore
+from idp.models import Base
+
+from . import services
+from .rp import Browser, RelyingParty
+
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+@pytest.fixture(scope="session")
+def key_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("keys")
+    KeyStore(folder).ensure()
+    return folder
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """One migrated database per backend and worker; tests empty it before use."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db')}/idp.sqlite3"
+    else:
+        url = services.fresh_database(services.postgres_url(), f"idp_test_{_worker()}")
+    engine = db.make_engine(url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    return url
+
+
+def make_settings(database_url: str, folder: Path, issuer: str, **extra: str) -> Settings:
+    environ = {
+        "IDP_ISSUER": issuer,
+        "IDP_DATABASE_URL": database_url,
+        "IDP_KEYS_DIR": str(folder / "keys"),
+        "IDP_VAR_DIR": str(folder / "var"),
+        "IDP_SECRET_KEY": "test-secret-key-" + "x" * 32,
+        **extra,
+    }
+    return load_settings(environ)
+
+
+def empty_database(app: Flask) -> None:
+    engine = app.extensions["idp.engine"]
+    with engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(text(f'DELETE FROM "{table.name}"'))
+
+
+@dataclass
+class Live:
+    url: str
+    app: Flask
+    settings: Settings
+
+    def rp(self, **kwargs: object) -> RelyingParty:
+        return RelyingParty(self.url, **kwargs)  # type: ignore[arg-type]
+
+    def browser(self) -> Browser:
+        return Browser(self.url)
+
+
+def start_live(database_url: str, folder: Path, key_template: Path, **extra: str) -> Iterator[Live]:
+    """Serve a provider on a free loopback port in a thread, seeded with the demo data."""
+    shutil.copytree(key_template, folder / "keys", dirs_exist_ok=True)
+    port = services.free_port()
+    url = f"http://127.0.0.1:{port}"
+    settings = make_settings(database_url, folder, url, **extra)
+    app = create_app(settings)
+    empty_database(app)
+    with app.app_context():
+        from idp.demo import seed
+
+        seed()
+        db.commit()
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield Live(url, app, settings)
+    finally:
+        server.shutdown()
+        thread.join(5)
+        app.extensions["idp.engine"].dispose()
+        clock.reset()
+
+
+@pytest.fixture
+def live(database_url: str, tmp_path: Path, key_template: Path) -> Iterator[Live]:
+    yield from start_live(database_url, tmp_path, key_template)
+
+
+@pytest.fixture
+def app(live: Live) -> Flask:
+    return live.app

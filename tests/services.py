@@ -1,0 +1,101 @@
+"""Real services the tests need: PostgreSQL (the machine's, or a private one)."""
+
+from __future__ import annotations
+
+import atexit
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+
+MACHINE_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def port_open(host: str, port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex((host, port)) == 0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _private_postgres() -> str:
+    """Start a throw-away PostgreSQL on a free port (initdb refuses root: run as postgres)."""
+    bins = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
+    if not bins:
+        raise RuntimeError("PostgreSQL is not installed; `make test` installs it")
+    bindir, port = bins[-1], free_port()
+    folder = subprocess.check_output(["runuser", "-u", "postgres", "--", "mktemp", "-d"], text=True).strip()
+    run = ["runuser", "-u", "postgres", "--"]
+    subprocess.check_call(
+        [*run, f"{bindir}/initdb", "-A", "trust", "-E", "UTF8", "--no-sync", "-D", f"{folder}/data"],
+        stdout=subprocess.DEVNULL,
+    )
+    subprocess.check_call(
+        [
+            *run,
+            f"{bindir}/pg_ctl",
+            "-w",
+            "-D",
+            f"{folder}/data",
+            "-l",
+            f"{folder}/log",
+            "start",
+            "-o",
+            f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off",
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+
+    def stop() -> None:
+        subprocess.call(
+            [*run, f"{bindir}/pg_ctl", "-D", f"{folder}/data", "-m", "immediate", "stop"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        shutil.rmtree(folder, ignore_errors=True)
+
+    atexit.register(stop)
+    subprocess.check_call([*run, f"{bindir}/createdb", "-h", "127.0.0.1", "-p", str(port), "test"])
+    return f"postgresql+psycopg://postgres@127.0.0.1:{port}/test"
+
+
+def postgres_url() -> str:
+    """The server URL for tests: IDP_TEST_POSTGRES, the machine's, or a private one."""
+    if url := os.environ.get("IDP_TEST_POSTGRES"):
+        return url
+    if port_open("127.0.0.1", 5432):
+        return MACHINE_PG
+    url = _private_postgres()
+    os.environ["IDP_TEST_POSTGRES"] = url  # xdist workers started later reuse it
+    return url
+
+
+def fresh_database(server_url: str, name: str) -> str:
+    """Create (or re-create) database ``name`` on the server of ``server_url``."""
+    import psycopg
+
+    base = server_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return server_url.rsplit("/", 1)[0] + "/" + name
+
+
+def wait_port(host: str, port: int, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not port_open(host, port):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{host}:{port} did not open")
+        time.sleep(0.05)
+
+
+def temp_dir(prefix: str) -> str:
+    return tempfile.mkdtemp(prefix=prefix)
