@@ -31,8 +31,9 @@ from .rp import Browser, RelyingParty
 BACKENDS = ["sqlite", "postgresql"]
 
 
-def _worker() -> str:
-    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+def _database_name() -> str:
+    # Unique per process, so parallel runs and xdist workers never share one.
+    return f"idp_test_{os.getpid()}"
 
 
 @pytest.fixture(scope="session")
@@ -43,16 +44,18 @@ def key_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """One migrated database per backend and worker; tests empty it before use."""
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One migrated database per backend and process; tests empty it before use."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('db')}/idp.sqlite3"
     else:
-        url = services.fresh_database(services.postgres_url(), f"idp_test_{_worker()}")
+        url = services.fresh_database(services.postgres_url(), _database_name())
     engine = db.make_engine(url)
     migrate.upgrade(engine)
     engine.dispose()
-    return url
+    yield url
+    if request.param == "postgresql":
+        services.drop_database(services.postgres_url(), _database_name())
 
 
 def make_settings(database_url: str, folder: Path, issuer: str, **extra: str) -> Settings:
