@@ -9,7 +9,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 WORKERS ?= 2
 
-.PHONY: run test bench lint debs clean
+.PHONY: run test bench lint debs clean translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,3 +48,9 @@ bench: $(VENV)/.installed
 
 clean:
 	rm -rf $(VENV) var build *.egg-info
+
+# Re-extract the page texts and recompile the Japanese catalogue after editing it.
+translations: $(VENV)/.installed
+	$(BIN)/pybabel extract -F idp/translations/babel.cfg -k _l -k lazy_gettext --no-location --omit-header -o idp/translations/messages.pot .
+	$(BIN)/pybabel update -i idp/translations/messages.pot -d idp/translations --no-location
+	$(BIN)/pybabel compile -d idp/translations

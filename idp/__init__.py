@@ -30,6 +30,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     from .auth.views import bp as auth_bp
     from .keys import KeyStore
     from .oidc.discovery import metadata
+    from .oidc.fastpath import ClientCredentialsFastPath
     from .oidc.server import Server
     from .oidc.tokens import TokenIssuer
     from .oidc.views import bp as oidc_bp
@@ -72,4 +73,5 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     cli.register(app)
     security.init_app(app, settings.https)
     errors.init_app(app)
+    app.wsgi_app = ClientCredentialsFastPath(app, app.wsgi_app, security.static_headers(settings.https))
     return app

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from flask import Flask, current_app, request, session
 from flask_babel import Babel, get_locale
 
@@ -20,6 +22,13 @@ def select_locale() -> str:
     return request.accept_languages.best_match(LANGUAGES, default=default) or default
 
 
+def switch_url(lang: str) -> str:
+    """This page in another language, keeping its other query parameters."""
+    args = request.args.to_dict()
+    args["lang"] = lang
+    return request.path + "?" + urlencode(args)
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, default_translation_directories="translations")
-    app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals.update(get_locale=get_locale, switch_url=switch_url)

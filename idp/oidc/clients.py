@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from authlib.oauth2.rfc6749 import ClientMixin, list_to_scope, scope_to_list
+from flask import current_app
 from sqlalchemy import select
 
 from .. import db
@@ -68,11 +70,29 @@ class OAuthClient(ClientMixin):
         return grant_type in self.model.grant_types
 
 
+CACHE_SECONDS = 5.0
+
+
 def find(client_id: str | None) -> OAuthClient | None:
+    """The client, from a per-process cache of a few seconds: every token request
+    authenticates a client, and a database round trip per grant would cost more
+    than the grant. A changed secret or registration takes effect within
+    CACHE_SECONDS on every worker."""
     if not client_id or len(client_id) > 100:
         return None
+    cache: dict[str, tuple[float, OAuthClient]] = current_app.extensions.setdefault("idp.client_cache", {})
+    now = time.monotonic()
+    hit = cache.get(client_id)
+    if hit is not None and hit[0] > now:
+        return hit[1]
     model = db.session().scalar(select(Client).where(Client.client_id == client_id))
-    return OAuthClient(model) if model else None
+    if model is None:
+        cache.pop(client_id, None)
+        return None
+    db.session().expunge(model)
+    client = OAuthClient(model)
+    cache[client_id] = (now + CACHE_SECONDS, client)
+    return client
 
 
 @dataclass

@@ -157,7 +157,7 @@ class OpenIDToken(_OpenIDToken):
         return issuer.id_token(
             client_id=request.client.client_id,
             alg=request.client.id_token_signed_response_alg,
-            claims=user_claims(proof, token["scope"]),
+            claims=user_claims(proof, token.get("scope", "")),
             nonce=code.get_nonce() if code else None,
             access_token=token.get("access_token"),
         )

@@ -99,12 +99,9 @@ class Server(AuthorizationServer):
                     "amr": user.amr,
                 },
             )
-        token = {
-            "token_type": "Bearer",
-            "access_token": access,
-            "expires_in": self.settings.access_token_ttl,
-            "scope": scope,
-        }
+        token = {"token_type": "Bearer", "access_token": access, "expires_in": self.settings.access_token_ttl}
+        if scope:
+            token["scope"] = scope
         if user is not None and include_refresh_token:
             token["refresh_token"] = new_token(32)
         return token
@@ -114,7 +111,7 @@ class Server(AuthorizationServer):
         if proof is None:
             return
         if request.authorization_code is not None:
-            store.create_grant(proof, request.client.client_id, token["scope"], proof.grant_id)
+            store.create_grant(proof, request.client.client_id, token.get("scope", ""), proof.grant_id)
             request.authorization_code.row.grant_id = proof.grant_id
         if "refresh_token" in token:
             store.save_refresh_token(token["refresh_token"], proof.grant_id, self.settings.refresh_token_ttl)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from authlib.oauth2 import OAuth2Error
+from authlib.oauth2.rfc6749 import InvalidRequestError
 from flask import Blueprint, current_app, render_template, request
 from werkzeug.wrappers import Response
 
@@ -44,8 +45,19 @@ def authorize() -> Response:
     return authorize_endpoint.authorize()
 
 
+def _repeated_parameter() -> str | None:
+    """RFC 6749 §3.2: parameters MUST NOT be included more than once."""
+    for name, values in request.form.lists():
+        if len(values) > 1:
+            return name
+    return None
+
+
 @bp.route("/token", methods=["POST"])
 def token() -> Response:
+    if name := _repeated_parameter():
+        error = InvalidRequestError(f"'{name}' is included more than once")
+        return _server().handle_error_response(None, error)
     return _server().create_token_response()
 
 
