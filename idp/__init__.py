@@ -25,16 +25,21 @@ class IdpFlask(Flask):
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     from . import cli, db, errors, i18n, security
+    from .account.recovery_views import bp as recovery_bp
     from .account.views import bp as account_bp
+    from .auth import remember
     from .auth.sessions import write_cookie
     from .auth.views import bp as auth_bp
     from .keys import KeyStore
+    from .mail import sender_for as mail_sender
+    from .mfa.views import bp as mfa_bp
     from .oidc.discovery import metadata
     from .oidc.fastpath import ClientCredentialsFastPath
     from .oidc.server import Server
     from .oidc.tokens import TokenIssuer
     from .oidc.views import bp as oidc_bp
     from .passwords import Passwords
+    from .sms import sender_for as sms_sender
 
     settings = settings or load_settings()
     app = IdpFlask(__name__)
@@ -60,6 +65,8 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
             "idp.tokens": tokens,
             "idp.passwords": Passwords(settings),
             "idp.discovery": json.dumps(metadata(settings.issuer)).encode(),
+            "idp.mail": mail_sender(settings.smtp_url, settings.mail_from, settings.var_dir),
+            "idp.sms": sms_sender(settings.sms_webhook_url, settings.var_dir),
         }
     )
     db.init_app(app, settings.database_url)
@@ -69,7 +76,10 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(oidc_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(account_bp)
+    app.register_blueprint(mfa_bp)
+    app.register_blueprint(recovery_bp)
     app.after_request(write_cookie)
+    app.after_request(remember.write_cookie)
     cli.register(app)
     security.init_app(app, settings.https)
     errors.init_app(app)

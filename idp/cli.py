@@ -14,10 +14,13 @@ from flask.cli import FlaskGroup
 from sqlalchemy import or_, select
 
 from . import audit, clock, db, migrate
+from .account.credentials import set_password
+from .auth.password_policy import broken_rules
 from .config import ConfigError
 from .keys import ALGORITHMS, KeyError_
-from .models import IdentityKind, LoginIdentity, Plan, Role, Tenant, User, UserStatus
+from .models import AccessRoute, Plan, Role, Tenant, User, UserStatus
 from .oidc import clients
+from .tenants import policy
 
 
 def _settings():  # type: ignore[no-untyped-def]
@@ -68,6 +71,7 @@ def _store():  # type: ignore[no-untyped-def]
 
 @keys_group.command("list")
 def keys_list() -> None:
+    """One line per key: kid, alg, state, created, activated."""
     for r in _store().records():
         click.echo(f"{r.kid}\t{r.alg}\t{r.state}\t{r.created}\t{r.activated or '-'}")
 
@@ -88,16 +92,17 @@ def keys_ensure() -> None:
 @transactional
 def keys_rotate(alg: str | None, force: bool, if_due: bool) -> None:
     """Promote next to active, active to retiring, and create a new next."""
-    settings, store = _settings(), _store()
+    settings, store, now = _settings(), _store(), clock.now()
     algs = (alg,) if alg else ALGORITHMS
     if if_due:
-        algs = tuple(a for a in store.due_algorithms(settings.rotate_after_days, clock.now()) if a in algs)
+        algs = tuple(a for a in store.due_algorithms(settings.rotate_after_days, now) if a in algs)
         if not algs:
             click.echo("no rotation due")
             return
-    store.rotate(algs, max_age=settings.jwks_max_age, force=force, now=clock.now())
-    audit.record("keys.rotated", algorithms=list(algs), forced=force)
-    click.echo(f"rotated {', '.join(algs)}")
+    records = store.rotate(algs, max_age=settings.jwks_max_age, force=force, now=now)
+    active = [r.kid for r in records if r.state == "active" and r.alg in algs]
+    audit.record("keys.rotated", algorithms=list(algs), active=active, forced=force)
+    click.echo(f"rotated {', '.join(algs)}; active now {', '.join(active)}")
 
 
 @keys_group.command("prune")
@@ -133,10 +138,11 @@ def add_user(email: str, tenant: Tenant, role: str, password: str | None) -> Use
     if password is None:
         user.status = UserStatus.INVITED
         return user
+    if broken := broken_rules(password, email):
+        raise ValueError("password rejected: " + ", ".join(broken))
     user.role, user.status = role, UserStatus.ACTIVE
     session.flush()
-    hashed = current_app.extensions["idp.passwords"].hash(password)
-    user.identities.append(LoginIdentity(kind=IdentityKind.PASSWORD, subject=user.id, password_hash=hashed))
+    set_password(user, password)
     return user
 
 
@@ -160,6 +166,21 @@ def tenant_create(name: str, plan: str, holder_email: str) -> None:
     holder = add_user(holder_email, tenant, Role.HOLDER, None)
     audit.record("tenant.created", tenant_id=tenant.id, plan=plan, holder=holder.email)
     click.echo(tenant.id)
+
+
+@tenant_group.command("set")
+@click.argument("tenant_ref", metavar="T")
+@click.option("--mfa", type=click.Choice(["on", "off"]), help="two-step verification for password logins")
+@click.option("--access-route", type=click.Choice([r.value for r in AccessRoute]))
+@transactional
+def tenant_set(tenant_ref: str, mfa: str | None, access_route: str | None) -> None:
+    """Change a tenant's two-step policy or access route (same rules as the account menu)."""
+    tenant = find_tenant(tenant_ref)
+    if access_route:
+        policy.set_access_route(tenant, access_route)
+    if mfa:
+        policy.set_mfa(tenant, mfa == "on")
+    click.echo(f"{tenant.name}: mfa {'on' if tenant.mfa_enabled else 'off'}, access route {tenant.access_route}")
 
 
 @click.group("user")

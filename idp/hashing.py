@@ -28,3 +28,9 @@ def matches(token: str, stored_digest: str | None) -> bool:
         hmac.compare_digest(digest(token), "0" * 64)
         return False
     return hmac.compare_digest(digest(token), stored_digest)
+
+
+def keyed_digest(key: str, value: str) -> str:
+    """HMAC-SHA256 for low-entropy secrets (6-digit SMS codes): a stolen table
+    cannot be reversed by trying all million codes without the key."""
+    return hmac.new(key.encode(), value.encode(), hashlib.sha256).hexdigest()

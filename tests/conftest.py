@@ -27,6 +27,7 @@ from idp.models import Base
 
 from . import services
 from .rp import Browser, RelyingParty
+from .transports import MailServer, SmsGateway
 
 BACKENDS = ["sqlite", "postgresql"]
 
@@ -77,6 +78,34 @@ def empty_database(app: Flask) -> None:
             conn.execute(text(f'DELETE FROM "{table.name}"'))
 
 
+@pytest.fixture(scope="session")
+def mail_server() -> Iterator[MailServer]:
+    server = MailServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def sms_gateway() -> Iterator[SmsGateway]:
+    gateway = SmsGateway().start()
+    yield gateway
+    gateway.stop()
+
+
+@pytest.fixture
+def mail(mail_server: MailServer) -> MailServer:
+    mail_server.inbox.clear()
+    return mail_server
+
+
+@pytest.fixture
+def sms(sms_gateway: SmsGateway) -> Iterator[SmsGateway]:
+    sms_gateway.inbox.clear()
+    sms_gateway.failing = False
+    yield sms_gateway
+    sms_gateway.failing = False
+
+
 @dataclass
 class Live:
     url: str
@@ -116,8 +145,13 @@ def start_live(database_url: str, folder: Path, key_template: Path, **extra: str
 
 
 @pytest.fixture
-def live(database_url: str, tmp_path: Path, key_template: Path) -> Iterator[Live]:
-    yield from start_live(database_url, tmp_path, key_template)
+def live(
+    database_url: str, tmp_path: Path, key_template: Path, mail: MailServer, sms: SmsGateway
+) -> Iterator[Live]:
+    """A provider with real transports: mail to the SMTP server, SMS to the gateway."""
+    yield from start_live(
+        database_url, tmp_path, key_template, IDP_SMTP_URL=mail.url, IDP_SMS_WEBHOOK_URL=sms.url
+    )
 
 
 @pytest.fixture

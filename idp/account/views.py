@@ -1,19 +1,78 @@
-"""Account menu pages. Each shows only what the signed-in person may do."""
+"""Account menu (認証・契約情報変更メニュー). Each page shows only what the
+signed-in person may do (manual §0)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, url_for
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, abort, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
-from ..auth import sessions
+from ..auth import remember, sessions
 from ..auth.forms import LogoutForm
+from ..auth.proof import Proof
+from ..tenants import policy
+from .forms import ConfirmForm, MfaPolicyForm
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
 
+def signed_in(view: Callable[..., Any]) -> Callable[..., Any]:
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        proof = sessions.current()
+        if proof is None:
+            return redirect(url_for("auth.login"))
+        return view(proof, *args, **kwargs)
+
+    return wrapper
+
+
 @bp.route("")
-def index() -> Response | str:
-    proof = sessions.current()
-    if proof is None:
-        return redirect(url_for("auth.login"))
-    return render_template("account/index.html", user=proof.user, logout_form=LogoutForm())
+@signed_in
+def index(proof: Proof) -> str:
+    user = proof.user
+    return render_template(
+        "account/index.html",
+        user=user,
+        may_manage=policy.may_manage_security(user),
+        logout_form=LogoutForm(),
+        forget_form=ConfirmForm(),
+    )
+
+
+@bp.route("/mfa", methods=["GET", "POST"])
+@signed_in
+def mfa_policy(proof: Proof) -> Response | str:
+    """Manual §5.1: choose, then confirm on a page with the warning and a checkbox."""
+    user = proof.user
+    if not policy.may_manage_security(user):
+        abort(403)
+    tenant = user.tenant
+    form = MfaPolicyForm()
+    if not form.is_submitted():
+        form.mfa.data = "on" if tenant.mfa_enabled else "off"
+    line_only = tenant.access_route == "line-only"
+    if form.validate_on_submit() and not line_only:
+        wanted = form.mfa.data == "on"
+        if form.stage.data == "confirm" and form.confirmed.data:
+            policy.set_mfa(tenant, wanted, actor=user)
+            return render_template("account/mfa_policy_done.html", enabled=wanted)
+        return render_template(
+            "account/mfa_policy_confirm.html",
+            form=form,
+            current=tenant.mfa_enabled,
+            wanted=wanted,
+            unconfirmed=form.stage.data == "confirm",
+        )
+    return render_template("account/mfa_policy.html", form=form, line_only=line_only)
+
+
+@bp.route("/forget-browser", methods=["POST"])
+@signed_in
+def forget_browser(proof: Proof) -> Response:
+    if ConfirmForm().validate_on_submit():
+        remember.forget_this_browser()
+    return redirect(url_for("account.index"))

@@ -1,16 +1,43 @@
-"""Password sign-in: the same answer and the same cost whether or not the email exists."""
+"""Password sign-in: the same answer and the same cost whether or not the email exists.
+
+The steps, in order: a source address with too many recent failures waits;
+the password is verified (against a dummy hash for unknown emails, so the
+cost is the same); a locked account stays locked even with the right
+password; the 10th consecutive failure locks the account and mails an
+unlock link; a success clears the count and rehashes an outdated hash.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from enum import StrEnum
+
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
-from .. import audit, db
-from ..models import IdentityKind, LoginIdentity, User
+from .. import audit, clock, db, notify
+from ..account import messages
+from ..models import IdentityKind, LoginIdentity, User, UserStatus
+from . import throttle
+
+
+class Outcome(StrEnum):
+    OK = "ok"
+    BAD_CREDENTIALS = "bad_credentials"
+    LOCKED = "locked"
+    THROTTLED = "throttled"
+
+
+@dataclass
+class SignIn:
+    outcome: Outcome
+    user: User | None = None
 
 
 def find_user(email: str) -> User | None:
+    if len(email) > 254:
+        return None
     return db.session().scalar(
         select(User).where(User.email_key == User.key_for(email)).options(selectinload(User.identities))
     )
@@ -22,21 +49,62 @@ def password_identity(user: User | None) -> LoginIdentity | None:
     return next((i for i in user.identities if i.kind == IdentityKind.PASSWORD), None)
 
 
-def check_password(email: str, password: str) -> User | None:
-    """The user if the password is right and the account may sign in, else None.
-
-    One argon2id verification happens in every case (a dummy hash for unknown
-    emails), so neither the answer nor its timing tells whether the email exists.
-    """
+def sign_in(email: str, password: str) -> SignIn:
+    source = audit.source_ip()
+    if throttle.source_blocked(source):
+        audit.record("login.throttled", method="pwd")
+        return SignIn(Outcome.THROTTLED)
     passwords = current_app.extensions["idp.passwords"]
-    user = find_user(email) if len(email) <= 254 else None
+    user = find_user(email)
     identity = password_identity(user)
     ok = passwords.verify(identity.password_hash if identity else None, password)
+    email_key = throttle.email_key(email)
+    if (user is not None and user.status == UserStatus.LOCKED) or throttle.count(email_key) >= throttle.LOCK_AFTER:
+        audit.record("login.failure", user=user, method="pwd", reason="locked")
+        return SignIn(Outcome.LOCKED)
     if not ok or user is None or identity is None or not user.active:
-        reason = "inactive" if ok and user is not None else "bad_credentials"
-        audit.record("login.failure", user=user, method="pwd", reason=reason)
-        return None
+        return _failed(email_key, user, "inactive" if ok else "bad_credentials")
+    throttle.clear(email_key)
     if passwords.needs_rehash(identity.password_hash):
         identity.password_hash = passwords.hash(password)
     audit.record("login.success", user=user, method="pwd")
-    return user
+    return SignIn(Outcome.OK, user)
+
+
+def _failed(email_key: str, user: User | None, reason: str) -> SignIn:
+    throttle.source_failed(audit.source_ip())
+    failures = throttle.bump(email_key)
+    audit.record("login.failure", user=user, method="pwd", reason=reason, consecutive=failures)
+    if failures < throttle.LOCK_AFTER:
+        return SignIn(Outcome.BAD_CREDENTIALS)
+    if user is not None and lock(user):
+        notify.send_mail_after_response(messages.unlock_mail(user))
+    return SignIn(Outcome.LOCKED)
+
+
+def lock(user: User) -> bool:
+    """Lock an active account; False if it was not active (already locked by a racing request)."""
+    won = (
+        db.session()
+        .execute(
+            update(User)
+            .where(User.id == user.id, User.status == UserStatus.ACTIVE)
+            .values(status=UserStatus.LOCKED, locked_at=clock.now())
+            .execution_options(synchronize_session=False)
+        )
+        .rowcount
+    )
+    if won:
+        audit.record("account.locked", user=user)
+    return won == 1
+
+
+def unlock(user: User, how: str) -> None:
+    db.session().execute(
+        update(User)
+        .where(User.id == user.id, User.status == UserStatus.LOCKED)
+        .values(status=UserStatus.ACTIVE, locked_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    throttle.clear(throttle.email_key(user.email))
+    audit.record("account.unlocked", user=user, via=how)

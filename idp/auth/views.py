@@ -6,35 +6,40 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from . import interactions, sessions
+from . import pipeline, sessions
 from .forms import LoginForm, LogoutForm
-from .login import check_password
+from .login import Outcome, sign_in
 
 bp = Blueprint("auth", __name__)
 
 
-def _continue(ix: str | None) -> Response:
-    """After sign-in: back to the waiting authorization request, or the account menu."""
-    return redirect(interactions.resume_url(ix) or url_for("account.index"))
+def _message(outcome: Outcome) -> str:
+    return {
+        Outcome.BAD_CREDENTIALS: _("The email address or password is incorrect."),
+        # The manual's wording (§6).
+        Outcome.LOCKED: _(
+            "Your account has been blocked because of repeated failed login attempts. "
+            "We have sent you a mail to unblock it; please check it."
+        ),
+        Outcome.THROTTLED: _("Too many failed logins came from your network. Please wait a while and try again."),
+    }[outcome]
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login() -> Response | str:
+def login() -> Response | tuple[str, int]:
     form = LoginForm()
     if request.method == "GET":
         form.interaction.data = request.args.get("interaction", "")
-    error = None
+    error, status = None, 200
     if form.validate_on_submit():
-        user = check_password(form.email.data or "", form.password.data or "")
-        if user is not None:
-            sessions.start(user, ["pwd"])
-            return _continue(form.interaction.data)
-        error = _("The email address or password is incorrect.")
+        result = sign_in(form.email.data or "", form.password.data or "")
+        if result.outcome == Outcome.OK and result.user is not None:
+            return pipeline.after_password(result.user, form.interaction.data)
+        error, status = _message(result.outcome), 429 if result.outcome == Outcome.THROTTLED else 401
     elif form.csrf_token.errors:
-        error = _("This page had expired. Please enter your details again.")
+        error, status = _("This page had expired. Please enter your details again."), 400
     elif request.method == "POST":
-        error = _("The email address or password is incorrect.")
-    status = 200 if error is None else 401
+        error, status = _message(Outcome.BAD_CREDENTIALS), 401
     return render_template("auth/login.html", form=form, error=error), status
 
 

@@ -4,9 +4,11 @@ from .base import Base, utcnow
 from .client import Client
 from .event import AuditEvent
 from .link import OneTimeLink
+from .mfa import MfaEnrolment, SmsCode
 from .oauth import AuthorizationCode, Grant, RefreshToken, RevokedJti
 from .session import BrowserSession, RememberedBrowser
 from .tenant import AccessRoute, Plan, Tenant, TenantLine
+from .throttle import SignInFailures
 from .user import IdentityKind, LoginIdentity, Role, User, UserStatus
 
 __all__ = [
@@ -19,12 +21,15 @@ __all__ = [
     "Grant",
     "IdentityKind",
     "LoginIdentity",
+    "MfaEnrolment",
     "OneTimeLink",
     "Plan",
     "RefreshToken",
     "RememberedBrowser",
     "RevokedJti",
+    "SignInFailures",
     "Role",
+    "SmsCode",
     "Tenant",
     "TenantLine",
     "User",

@@ -49,7 +49,6 @@ class User(IdMixin, Base):
     name: Mapped[str] = mapped_column(String(200), default="")
     role: Mapped[str] = mapped_column(String(16), default=Role.USER)
     status: Mapped[str] = mapped_column(String(16), default=UserStatus.ACTIVE)
-    failed_logins: Mapped[int] = mapped_column(default=0)
     locked_at: Mapped[datetime | None]
     # Changes whenever credentials change; links and sessions bound to an older
     # value die with it.

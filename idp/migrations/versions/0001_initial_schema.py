@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 16:12:59.852340
+Create Date: 2026-11-26 16:23:33.255693
 """
 
 import sqlalchemy as sa
@@ -57,6 +57,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("jti", name=op.f("pk_revoked_jtis")),
     )
     op.create_table(
+        "sign_in_failures",
+        sa.Column("key", sa.String(length=120), nullable=False),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("key", name=op.f("pk_sign_in_failures")),
+    )
+    op.create_table(
         "tenants",
         sa.Column("name", sa.String(length=100), nullable=False),
         sa.Column("plan", sa.String(length=16), nullable=False),
@@ -93,7 +100,6 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("role", sa.String(length=16), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
-        sa.Column("failed_logins", sa.Integer(), nullable=False),
         sa.Column("locked_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("security_stamp", sa.String(length=32), nullable=False),
         sa.Column("id", sa.String(length=36), nullable=False),
@@ -197,6 +203,23 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_login_identities_user_id"), ["user_id"], unique=False)
 
     op.create_table(
+        "mfa_enrolments",
+        sa.Column("user_id", sa.String(length=36), nullable=False),
+        sa.Column("method", sa.String(length=8), nullable=False),
+        sa.Column("phone", sa.String(length=20), nullable=True),
+        sa.Column("totp_secret", sa.String(length=255), nullable=True),
+        sa.Column("totp_last_step", sa.Integer(), nullable=False),
+        sa.Column("recovery_code_hash", sa.String(length=64), nullable=True),
+        sa.Column("confirmed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_mfa_enrolments_user_id_users"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_mfa_enrolments")),
+        sa.UniqueConstraint("user_id", name=op.f("uq_mfa_enrolments_user_id")),
+    )
+    op.create_table(
         "one_time_links",
         sa.Column("token_hash", sa.String(length=64), nullable=False),
         sa.Column("purpose", sa.String(length=32), nullable=False),
@@ -234,6 +257,23 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_remembered_browsers_user_id"), ["user_id"], unique=False)
 
     op.create_table(
+        "sms_codes",
+        sa.Column("user_id", sa.String(length=36), nullable=False),
+        sa.Column("phone", sa.String(length=20), nullable=False),
+        sa.Column("purpose", sa.String(length=16), nullable=False),
+        sa.Column("code_hash", sa.String(length=64), nullable=False),
+        sa.Column("tries", sa.Integer(), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_sms_codes_user_id_users"), ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sms_codes")),
+    )
+    with op.batch_alter_table("sms_codes", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_sms_codes_user_id"), ["user_id"], unique=False)
+
+    op.create_table(
         "refresh_tokens",
         sa.Column("token_hash", sa.String(length=64), nullable=False),
         sa.Column("grant_id", sa.String(length=36), nullable=False),
@@ -256,6 +296,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_refresh_tokens_grant_id"))
 
     op.drop_table("refresh_tokens")
+    with op.batch_alter_table("sms_codes", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_sms_codes_user_id"))
+
+    op.drop_table("sms_codes")
     with op.batch_alter_table("remembered_browsers", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_remembered_browsers_user_id"))
 
@@ -264,6 +308,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_one_time_links_user_id"))
 
     op.drop_table("one_time_links")
+    op.drop_table("mfa_enrolments")
     with op.batch_alter_table("login_identities", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_login_identities_user_id"))
 
@@ -292,6 +337,7 @@ def downgrade() -> None:
 
     op.drop_table("tenant_lines")
     op.drop_table("tenants")
+    op.drop_table("sign_in_failures")
     op.drop_table("revoked_jtis")
     op.drop_table("clients")
     with op.batch_alter_table("audit_events", schema=None) as batch_op:

@@ -1,0 +1,42 @@
+"""Forms of the account pages and the password rule's messages."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, RadioField
+from wtforms.validators import DataRequired, Length
+
+from ..auth.password_policy import MAX_LENGTH, Rule
+
+RULE_TEXT = {
+    Rule.TOO_SHORT: _l("Use at least 8 characters."),
+    Rule.TOO_LONG: _l("Use at most 128 characters."),
+    Rule.TOO_FEW_KINDS: _l("Use at least three of: upper-case letters, lower-case letters, digits and symbols."),
+    Rule.IS_EMAIL: _l("The password must not be your email address."),
+    Rule.TOO_COMMON: _l("This password is too common. Choose one that is harder to guess."),
+    Rule.MISMATCH: _l("The two passwords do not match."),
+}
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(_l("Email address"), validators=[DataRequired(), Length(max=254)])
+
+
+class NewPasswordForm(FlaskForm):
+    password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=MAX_LENGTH * 4)])
+    password_confirm = PasswordField(_l("New password (again)"), validators=[DataRequired()])
+
+
+class ConfirmForm(FlaskForm):
+    pass
+
+
+class MfaPolicyForm(FlaskForm):
+    mfa = RadioField(
+        choices=[("on", _l("Turn two-step verification on")), ("off", _l("Turn two-step verification off"))],
+        validators=[DataRequired()],
+    )
+    # "choose" on the first page, "confirm" on the confirmation page.
+    stage = HiddenField(default="choose")
+    confirmed = BooleanField(_l("I have read the explanation above."))

@@ -1,0 +1,60 @@
+"""The password rule, wherever a password is set (manual §3, §6.2):
+
+at least 8 characters with three or more of upper case, lower case, digits
+and symbols; not the account's own email; not a common or breached password
+(zxcvbn's list of the 30,000 most common); at most 128 characters, so that
+argon2id cannot be fed megabytes.
+"""
+
+from __future__ import annotations
+
+import string
+from enum import StrEnum
+from functools import cache
+
+MIN_LENGTH = 8
+MAX_LENGTH = 128
+
+
+class Rule(StrEnum):
+    TOO_SHORT = "too_short"
+    TOO_LONG = "too_long"
+    TOO_FEW_KINDS = "too_few_kinds"
+    IS_EMAIL = "is_email"
+    TOO_COMMON = "too_common"
+    MISMATCH = "mismatch"
+
+
+@cache
+def _common() -> frozenset[str]:
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    return frozenset(FREQUENCY_LISTS["passwords"])
+
+
+def _kinds(password: str) -> int:
+    classes = [
+        any(c.isupper() for c in password),
+        any(c.islower() for c in password),
+        any(c.isdigit() for c in password),
+        any(c in string.punctuation or not c.isalnum() for c in password),
+    ]
+    return sum(classes)
+
+
+def broken_rules(password: str, email: str | None = None, confirm: str | None = None) -> list[Rule]:
+    """The rules ``password`` breaks, in the order a person should fix them."""
+    broken = []
+    if len(password) < MIN_LENGTH:
+        broken.append(Rule.TOO_SHORT)
+    if len(password) > MAX_LENGTH:
+        broken.append(Rule.TOO_LONG)
+    if _kinds(password) < 3:
+        broken.append(Rule.TOO_FEW_KINDS)
+    if email and password.strip().lower() in (email.lower(), email.lower().partition("@")[0]):
+        broken.append(Rule.IS_EMAIL)
+    if password.lower() in _common():
+        broken.append(Rule.TOO_COMMON)
+    if confirm is not None and confirm != password:
+        broken.append(Rule.MISMATCH)
+    return broken

@@ -1,0 +1,59 @@
+"""What happens between a correct password and a signed-in browser.
+
+A sign-in is a small state machine kept in the signed session cookie
+("pending"): the password is proven; then, if the tenant asks for two-step
+verification and this browser is not remembered, the second factor is
+enrolled or checked; then the browser session starts with every method
+that was proven (``amr``), and the waiting authorization request resumes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import redirect, session, url_for
+from werkzeug.wrappers import Response
+
+from .. import clock, db
+from ..models import AccessRoute, IdentityKind, User
+from . import interactions, remember, sessions
+
+PENDING = "pending"
+PENDING_TTL = 15 * 60
+
+
+def mfa_required(user: User) -> bool:
+    """Two-step verification applies to email-and-password logins of a tenant
+    that has it on; a line-only tenant has it off (manual §5.1)."""
+    tenant = user.tenant
+    if not tenant.mfa_enabled or tenant.access_route == AccessRoute.LINE_ONLY:
+        return False
+    return any(i.kind == IdentityKind.PASSWORD for i in user.identities)
+
+
+def after_password(user: User, ix: str | None) -> Response:
+    if not mfa_required(user) or remember.recognises(user):
+        return finish(user, ["pwd"], ix)
+    session[PENDING] = {"uid": user.id, "stamp": user.security_stamp, "ix": ix, "at": clock.timestamp()}
+    return redirect(url_for("mfa.next_step"))
+
+
+def pending() -> tuple[User, dict[str, Any]] | None:
+    """The user half-way through signing in, if the state is fresh and still valid."""
+    state = session.get(PENDING)
+    if not state or clock.timestamp() - state.get("at", 0) > PENDING_TTL:
+        return None
+    user = db.session().get(User, state["uid"])
+    if user is None or not user.active or user.security_stamp != state["stamp"]:
+        return None
+    return user, state
+
+
+def update_pending(**changes: Any) -> None:
+    session[PENDING] = {**session[PENDING], **changes}
+
+
+def finish(user: User, amr: list[str], ix: str | None) -> Response:
+    session.pop(PENDING, None)
+    sessions.start(user, amr)
+    return redirect(interactions.resume_url(ix) or url_for("account.index"))

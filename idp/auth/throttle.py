@@ -1,0 +1,68 @@
+"""Counting failed sign-ins: the account lock (10 in a row) and the per-source throttle.
+
+Counts live in the database (shared by every worker and node) and change
+by conditional UPDATEs, so concurrent failures are all counted.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+
+from .. import clock, db
+from ..hashing import digest
+from ..models import SignInFailures, User
+
+LOCK_AFTER = 10
+# Password spraying tries few passwords on many accounts, so no account lock
+# trips; a source address with this many failures in the window must wait.
+SOURCE_WINDOW = timedelta(minutes=15)
+SOURCE_LIMIT = 50
+
+
+def email_key(email: str) -> str:
+    return "email:" + digest(User.key_for(email))
+
+
+def _source_key(address: str | None) -> str:
+    window = int(clock.now().timestamp() // SOURCE_WINDOW.total_seconds())
+    return f"ip:{address or '-'}:{window}"
+
+
+def count(key: str) -> int:
+    return db.session().scalar(select(SignInFailures.count).where(SignInFailures.key == key)) or 0
+
+
+def bump(key: str) -> int:
+    """Add one failure under ``key`` and return the new count."""
+    session, now = db.session(), clock.now()
+    for _ in range(2):
+        updated = session.execute(
+            update(SignInFailures)
+            .where(SignInFailures.key == key)
+            .values(count=SignInFailures.count + 1, updated_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if updated:
+            return count(key)
+        try:
+            with session.begin_nested():
+                session.add(SignInFailures(key=key, count=1, updated_at=now))
+            return 1
+        except IntegrityError:
+            continue  # another request inserted it first: update that row
+    return count(key)
+
+
+def clear(key: str) -> None:
+    db.session().execute(delete(SignInFailures).where(SignInFailures.key == key))
+
+
+def source_blocked(address: str | None) -> bool:
+    return count(_source_key(address)) >= SOURCE_LIMIT
+
+
+def source_failed(address: str | None) -> None:
+    bump(_source_key(address))

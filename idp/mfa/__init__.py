@@ -1,0 +1,1 @@
+"""Second factors: SMS codes, authenticator apps (TOTP) and recovery codes."""

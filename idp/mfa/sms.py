@@ -1,0 +1,128 @@
+"""Codes by SMS: 6 digits, valid 10 minutes, 5 tries, used once, resends throttled."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import unicodedata
+from datetime import timedelta
+from enum import StrEnum
+
+from flask import current_app
+from sqlalchemy import func, select, update
+
+from .. import clock, db
+from ..hashing import keyed_digest
+from ..models import SmsCode, User
+from ..sms import Sms
+
+TTL = timedelta(minutes=10)
+MAX_TRIES = 5
+RESEND_AFTER = timedelta(seconds=60)
+MAX_PER_HOUR = 5
+# Japanese mobile numbers (060/070/080/090 + 8 digits) take SMS.
+JP_MOBILE = re.compile(r"0[6789]0\d{8}")
+E164 = re.compile(r"\+[1-9]\d{7,14}")
+
+
+class SendRefused(StrEnum):
+    TOO_SOON = "too_soon"
+    TOO_MANY = "too_many"
+
+
+class CheckResult(StrEnum):
+    OK = "ok"
+    WRONG = "wrong"
+    EXPIRED = "expired"  # expired, used, or out of tries: ask for a new code
+
+
+def normalize_phone(raw: str) -> str | None:
+    """E.164 from what people type: 090-1234-5678, ０９０ 1234 5678, +81 90-1234-5678."""
+    text = unicodedata.normalize("NFKC", raw or "").strip()
+    digits = re.sub(r"[\s\-()（）.]", "", text)
+    if digits.startswith("+81"):
+        digits = "0" + digits[3:].lstrip("0")
+    if JP_MOBILE.fullmatch(digits):
+        return "+81" + digits[1:]
+    if E164.fullmatch(digits) and not digits.startswith("+81"):
+        return digits
+    return None
+
+
+def _key() -> str:
+    return current_app.extensions["idp.settings"].secret_key
+
+
+def may_send(user: User) -> SendRefused | None:
+    """Resends are throttled per user: one a minute, five an hour."""
+    now = clock.now()
+    recent = (
+        db.session()
+        .execute(
+            select(func.count(SmsCode.id), func.max(SmsCode.created_at)).where(
+                SmsCode.user_id == user.id, SmsCode.created_at > now - timedelta(hours=1)
+            )
+        )
+        .one()
+    )
+    count, last = recent
+    if last is not None and now - last < RESEND_AFTER:
+        return SendRefused.TOO_SOON
+    if count >= MAX_PER_HOUR:
+        return SendRefused.TOO_MANY
+    return None
+
+
+def new_code(user: User, phone: str, purpose: str) -> tuple[SmsCode, Sms]:
+    """Store a new code (earlier ones of the same purpose die) and the message to send."""
+    code = f"{secrets.randbelow(10**6):06d}"
+    now = clock.now()
+    db.session().execute(
+        update(SmsCode)
+        .where(SmsCode.user_id == user.id, SmsCode.purpose == purpose, SmsCode.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    row = SmsCode(
+        user_id=user.id,
+        phone=phone,
+        purpose=purpose,
+        code_hash=keyed_digest(_key(), code),
+        expires_at=now + TTL,
+        created_at=now,
+    )
+    db.session().add(row)
+    body = f"【ワークストレージ】認証コード: {code}\n10分以内に入力してください。Verification code: {code}"
+    return row, Sms(to=phone, body=body)
+
+
+def check(user: User, purpose: str, code: str) -> CheckResult:
+    """Check the latest code; each try is counted, and the right code is used up,
+    both by conditional UPDATEs so racing requests cannot both win."""
+    session, now = db.session(), clock.now()
+    row = session.scalar(
+        select(SmsCode)
+        .where(SmsCode.user_id == user.id, SmsCode.purpose == purpose, SmsCode.used_at.is_(None))
+        .order_by(SmsCode.created_at.desc())
+        .limit(1)
+    )
+    if row is None or row.expires_at <= now:
+        return CheckResult.EXPIRED
+    counted = session.execute(
+        update(SmsCode)
+        .where(SmsCode.id == row.id, SmsCode.tries < MAX_TRIES, SmsCode.used_at.is_(None))
+        .values(tries=SmsCode.tries + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if counted != 1:
+        return CheckResult.EXPIRED
+    given = re.sub(r"\D", "", unicodedata.normalize("NFKC", code or ""))
+    if not secrets.compare_digest(keyed_digest(_key(), given), row.code_hash):
+        return CheckResult.WRONG
+    used = session.execute(
+        update(SmsCode)
+        .where(SmsCode.id == row.id, SmsCode.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    return CheckResult.OK if used == 1 else CheckResult.EXPIRED

@@ -1,0 +1,247 @@
+"""Two-step verification pages (manual §1.1 and §5): enrol by SMS or authenticator
+app, check a code, use a recovery code, show the new recovery code once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, redirect, render_template, url_for
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+
+from .. import audit, db, notify, sealing
+from ..auth import pipeline, remember
+from ..mail import TransportError
+from ..models import User
+from . import enrolment, recovery, sms, totp
+from .forms import CodeForm, ContinueForm, PhoneForm, RecoveryCodeForm, SavedForm
+
+bp = Blueprint("mfa", __name__, url_prefix="/mfa")
+
+AMR = {"sms": ["pwd", "sms", "mfa"], "totp": ["pwd", "otp", "mfa"]}
+
+
+def signing_in(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Only for a browser whose password step is done and still fresh."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        current = pipeline.pending()
+        if current is None:
+            return redirect(url_for("auth.login"))
+        return view(*current, *args, **kwargs)
+
+    return wrapper
+
+
+def _send_code(user: User, phone: str, purpose: str) -> str | None:
+    """Send a new SMS code at once; the error text if it cannot be sent (nothing is used up)."""
+    if refused := sms.may_send(user):
+        return {
+            sms.SendRefused.TOO_SOON: _("A code was sent a moment ago. Please wait a minute before asking again."),
+            sms.SendRefused.TOO_MANY: _("Too many codes were sent. Please try again in an hour."),
+        }[refused]
+    _row, message = sms.new_code(user, phone, purpose)
+    try:
+        notify.send_sms_now(message)
+    except TransportError:
+        db.session().rollback()
+        return _("The SMS could not be sent. Please try again later.")
+    audit.record("mfa.sms_sent", user=user, purpose=purpose)
+    return None
+
+
+@bp.route("/next")
+@signing_in
+def next_step(user: User, state: dict[str, Any]) -> Response:
+    """Enrol if there is no second factor yet; otherwise the challenge (sending the SMS)."""
+    current = enrolment.confirmed(user)
+    if current is None:
+        return redirect(url_for("mfa.setup"))
+    if current.method == "sms" and not state.get("sms_sent"):
+        if error := _send_code(user, current.phone or "", "login"):
+            return render_template("mfa/error.html", message=error), 503
+        pipeline.update_pending(sms_sent=True)
+    return redirect(url_for("mfa.challenge"))
+
+
+@bp.route("/setup")
+@signing_in
+def setup(user: User, state: dict[str, Any]) -> Response | str:
+    if enrolment.confirmed(user):
+        return redirect(url_for("mfa.challenge"))
+    return render_template("mfa/setup.html")
+
+
+@bp.route("/setup/sms", methods=["GET", "POST"])
+@signing_in
+def setup_sms(user: User, state: dict[str, Any]) -> Response | str:
+    if enrolment.confirmed(user):
+        return redirect(url_for("mfa.challenge"))
+    form, error = PhoneForm(), None
+    if form.validate_on_submit():
+        phone = sms.normalize_phone(form.phone.data or "")
+        if phone is None:
+            error = _("Enter the number of a mobile phone that can receive SMS, such as 090-1234-5678.")
+        else:
+            enrolment.draft(user, "sms", phone)
+            error = _send_code(user, phone, "enrol")
+            if error is None:
+                return redirect(url_for("mfa.setup_sms_verify"))
+    return render_template("mfa/setup_sms.html", form=form, error=error)
+
+
+@bp.route("/setup/sms/verify", methods=["GET", "POST"])
+@signing_in
+def setup_sms_verify(user: User, state: dict[str, Any]) -> Response | str:
+    draft = enrolment.of(user)
+    if draft is None or draft.method != "sms" or draft.confirmed_at is not None:
+        return redirect(url_for("mfa.next_step"))
+    form, error = CodeForm(), None
+    if form.validate_on_submit():
+        result = sms.check(user, "enrol", form.code.data or "")
+        if result == sms.CheckResult.OK:
+            return _enrolled(user, draft, "sms", form.remember.data)
+        audit.record("mfa.failure", user=user, method="sms", reason=result.value)
+        error = _code_error(result)
+    return render_template(
+        "mfa/code.html",
+        form=form,
+        error=error,
+        method="sms",
+        phone=draft.phone,
+        resend=url_for("mfa.resend", purpose="enrol"),
+        enrolling=True,
+    )
+
+
+@bp.route("/setup/totp", methods=["GET", "POST"])
+@signing_in
+def setup_totp(user: User, state: dict[str, Any]) -> Response | str:
+    if enrolment.confirmed(user):
+        return redirect(url_for("mfa.challenge"))
+    draft = enrolment.of(user)
+    if draft is None or draft.method != "totp":
+        draft = enrolment.draft(user, "totp")
+    secret = totp.secret_of(draft) or ""
+    form, error = CodeForm(), None
+    if form.validate_on_submit():
+        step = totp.matching_step(secret, form.code.data or "")
+        if step is not None and totp.accept(draft, step):
+            return _enrolled(user, draft, "totp", form.remember.data)
+        audit.record("mfa.failure", user=user, method="otp", reason="wrong")
+        error = _("The code is not correct. Enter the 6 digits your authenticator app shows now.")
+    uri = totp.provisioning_uri(secret, user.email)
+    return render_template(
+        "mfa/setup_totp.html", form=form, error=error, uri=uri, qr=totp.qr_svg_data_uri(uri), secret=secret
+    )
+
+
+def _enrolled(user: User, draft: Any, method: str, remember_browser: bool) -> Response:
+    code = enrolment.confirm(draft)
+    audit.record("mfa.enrolled", user=user, method=method)
+    pipeline.update_pending(amr=AMR[method], remember=bool(remember_browser), recovery=_sealed(code))
+    return redirect(url_for("mfa.recovery_code"))
+
+
+def _sealed(code: str) -> str:
+    """The recovery code waits in the session cookie sealed, never in clear."""
+    return sealing.seal("recovery-shown", code)
+
+
+def _code_error(result: sms.CheckResult) -> str:
+    if result == sms.CheckResult.WRONG:
+        return _("The code is not correct. Check the SMS and try again.")
+    return _("This code can no longer be used. Ask for a new code.")
+
+
+@bp.route("/challenge", methods=["GET", "POST"])
+@signing_in
+def challenge(user: User, state: dict[str, Any]) -> Response | str:
+    current = enrolment.confirmed(user)
+    if current is None:
+        return redirect(url_for("mfa.setup"))
+    form, error = CodeForm(), None
+    if form.validate_on_submit():
+        if current.method == "sms":
+            result = sms.check(user, "login", form.code.data or "")
+            ok, error = result == sms.CheckResult.OK, _code_error(result)
+        else:
+            step = totp.matching_step(totp.secret_of(current) or "", form.code.data or "")
+            ok = step is not None and totp.accept(current, step)
+            error = _("The code is not correct. Enter the 6 digits your authenticator app shows now.")
+        if ok:
+            audit.record("mfa.success", user=user, method=current.method)
+            if form.remember.data:
+                remember.remember(user)
+            return pipeline.finish(user, AMR[current.method], state.get("ix"))
+        audit.record("mfa.failure", user=user, method=current.method)
+    resend = url_for("mfa.resend", purpose="login") if current.method == "sms" else None
+    return render_template(
+        "mfa/code.html",
+        form=form,
+        error=error,
+        method=current.method,
+        phone=current.phone,
+        resend=resend,
+        enrolling=False,
+    )
+
+
+@bp.route("/resend/<purpose>", methods=["POST"])
+@signing_in
+def resend(user: User, state: dict[str, Any], purpose: str) -> Response | str:
+    current = enrolment.of(user)
+    valid = ContinueForm().validate_on_submit() and purpose in ("enrol", "login")
+    if not valid or current is None or current.method != "sms":
+        return redirect(url_for("mfa.next_step"))
+    if error := _send_code(user, current.phone or "", purpose):
+        return render_template("mfa/error.html", message=error), 429
+    target = "mfa.setup_sms_verify" if purpose == "enrol" else "mfa.challenge"
+    return redirect(url_for(target))
+
+
+@bp.route("/recovery", methods=["GET", "POST"])
+@signing_in
+def use_recovery(user: User, state: dict[str, Any]) -> Response | str:
+    current = enrolment.confirmed(user)
+    if current is None:
+        return redirect(url_for("mfa.setup"))
+    form, error = RecoveryCodeForm(), None
+    if form.validate_on_submit():
+        replacement = recovery.use(current, form.recovery_code.data or "")
+        if replacement is not None:
+            audit.record("mfa.recovery_code_used", user=user)
+            pipeline.update_pending(amr=["pwd", "mfa"], remember=False, recovery=_sealed(replacement))
+            return redirect(url_for("mfa.recovery_code"))
+        audit.record("mfa.failure", user=user, method="recovery_code")
+        error = _("The recovery code is not correct.")
+    return render_template("mfa/recovery.html", form=form, error=error)
+
+
+@bp.route("/recovery-code", methods=["GET", "POST"])
+@signing_in
+def recovery_code(user: User, state: dict[str, Any]) -> Response | str:
+    code = sealing.unseal("recovery-shown", state.get("recovery"))
+    if code is None:
+        return redirect(url_for("mfa.next_step"))
+    form = SavedForm()
+    if form.validate_on_submit():
+        pipeline.update_pending(recovery=None, saved=True)
+        return redirect(url_for("mfa.done"))
+    return render_template("mfa/recovery_code.html", form=form, code=code)
+
+
+@bp.route("/done", methods=["GET", "POST"])
+@signing_in
+def done(user: User, state: dict[str, Any]) -> Response | str:
+    if not state.get("saved") or not state.get("amr"):
+        return redirect(url_for("mfa.next_step"))
+    form = ContinueForm()
+    if form.validate_on_submit():
+        if state.get("remember"):
+            remember.remember(user)
+        return pipeline.finish(user, state["amr"], state.get("ix"))
+    return render_template("mfa/done.html", form=form)

@@ -1,0 +1,1 @@
+"""Tenant policy: two-step verification, access route, plans and roles."""

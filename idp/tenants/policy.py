@@ -1,0 +1,41 @@
+"""Changing a tenant's two-step policy and access route, with the same rules and
+audit events from the account menu and from `idp tenant set`."""
+
+from __future__ import annotations
+
+from ..audit import record
+from ..models import AccessRoute, Plan, Role, Tenant, User
+
+
+class PolicyError(ValueError):
+    """A change the rules do not allow; the message says why."""
+
+
+def may_manage_security(user: User) -> bool:
+    """Manual §0: the holder, on the basic plan or a trial, sets two-step
+    verification and the access route; nobody else does."""
+    return user.role == Role.HOLDER and user.tenant.plan in (Plan.BASIC, Plan.TRIAL)
+
+
+def set_mfa(tenant: Tenant, enabled: bool, actor: User | None = None) -> bool:
+    """Turn two-step verification on or off; returns whether anything changed."""
+    if enabled and tenant.access_route == AccessRoute.LINE_ONLY:
+        raise PolicyError("two-step verification stays off while the access route is line-only")
+    if tenant.mfa_enabled == enabled:
+        return False
+    tenant.mfa_enabled = enabled
+    record("tenant.mfa_changed", user=actor, tenant_id=tenant.id, enabled=enabled)
+    return True
+
+
+def set_access_route(tenant: Tenant, route: str, actor: User | None = None) -> bool:
+    if route not in (AccessRoute.LINE_AND_INTERNET, AccessRoute.LINE_ONLY):
+        raise PolicyError(f"unknown access route {route!r}")
+    if tenant.access_route == route:
+        return False
+    tenant.access_route = route
+    if route == AccessRoute.LINE_ONLY:
+        # Manual §5.1: line-only switches two-step verification off.
+        tenant.mfa_enabled = False
+    record("tenant.access_route_changed", user=actor, tenant_id=tenant.id, route=route)
+    return True
