@@ -27,7 +27,7 @@ run: $(VENV)/.installed
 
 # Debian packages for the test peers, installed only when missing; apt must not
 # start system daemons (policy-rc.d), the tests start their own.
-TEST_DEBS := postgresql
+TEST_DEBS := postgresql chromium fonts-liberation fonts-ipafont-gothic
 debs:
 	@missing=""; for p in $(TEST_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
@@ -52,5 +52,5 @@ clean:
 # Re-extract the page texts and recompile the Japanese catalogue after editing it.
 translations: $(VENV)/.installed
 	$(BIN)/pybabel extract -F idp/translations/babel.cfg -k _l -k lazy_gettext --no-location --omit-header -o idp/translations/messages.pot .
-	$(BIN)/pybabel update -i idp/translations/messages.pot -d idp/translations --no-location
+	$(BIN)/pybabel update -i idp/translations/messages.pot -d idp/translations --omit-header
 	$(BIN)/pybabel compile -d idp/translations
