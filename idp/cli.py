@@ -36,7 +36,7 @@ def transactional(f: Callable[..., Any]) -> Callable[..., Any]:
             result = f(*args, **kwargs)
             db.commit()
             return result
-        except (KeyError_, ValueError, LookupError) as e:
+        except (KeyError_, ValueError, LookupError, OSError) as e:
             raise click.ClickException(str(e)) from None
 
     return wrapper
@@ -250,9 +250,17 @@ def _create_app() -> Any:
 
 
 def main() -> None:
+    from sqlalchemy.exc import OperationalError
+
     group = FlaskGroup(create_app=_create_app, add_default_commands=False, load_dotenv=False)
     try:
         group.main(prog_name="idp")
     except ConfigError as e:
         click.echo(f"idp: {e}", err=True)
         sys.exit(2)
+    except OperationalError as e:
+        # The database cannot be reached or opened: an operator's problem, told
+        # in one line (the driver's first), not a traceback.
+        reason = str(e.orig or e).strip().splitlines()[0]
+        click.echo(f"idp: database unavailable: {reason}", err=True)
+        sys.exit(1)

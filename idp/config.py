@@ -98,7 +98,6 @@ class Settings:
     default_locale: str
     keys_dir: Path
     keys_passphrase: str
-    keys_alg: str
     jwks_max_age: int
     rotate_after_days: int
     code_ttl: int
@@ -187,9 +186,6 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
             database_url = "sqlite:///" + str(_path(relative))
     if not database_url.split(":", 1)[0].startswith(("sqlite", "postgresql")):
         raise ConfigError("IDP_DATABASE_URL", database_url, "only sqlite and postgresql are supported")
-    alg = v[("keys", "alg")]
-    if alg not in ("RS256", "ES256"):
-        raise ConfigError("IDP_KEYS_ALG", alg, "must be RS256 or ES256")
     locale = v[("default_locale",)]
     if locale not in ("ja", "en"):
         raise ConfigError("IDP_DEFAULT_LOCALE", locale, "must be ja or en")
@@ -205,7 +201,6 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         default_locale=locale,
         keys_dir=_path(v[("keys", "dir")]),
         keys_passphrase=v[("keys", "passphrase")],
-        keys_alg=alg,
         jwks_max_age=_positive("IDP_KEYS_JWKS_MAX_AGE", v[("keys", "jwks_max_age")], 0),
         rotate_after_days=_positive("IDP_KEYS_ROTATE_AFTER_DAYS", v[("keys", "rotate_after_days")], 0),
         code_ttl=_positive("IDP_TOKENS_AUTHORIZATION_CODE_TTL", v[("tokens", "authorization_code_ttl")]),

@@ -13,7 +13,7 @@ from joserfc.jws import extract_compact
 from .. import clock
 from ..config import Settings
 from ..hashing import new_token
-from ..keys import KeyStore
+from ..keys import KeyStore, RotationPolicy
 
 ACCESS_TOKEN_ALG = "ES256"  # 20x cheaper to sign than RS256; every RP library verifies it
 
@@ -28,8 +28,10 @@ class TokenIssuer:
     def __init__(self, settings: Settings, keys: KeyStore) -> None:
         self.settings = settings
         self.keys = keys
+        self.rotation = RotationPolicy.from_settings(settings)
 
     def _sign(self, header: dict[str, Any], claims: dict[str, Any], alg: str) -> str:
+        self.keys.rotate_if_due(self.rotation)  # keys.rotate_after_days; almost always a no-op
         key = self.keys.current().signing_key(alg)
         return jwt.encode({**header, "alg": alg, "kid": key.kid}, claims, key, algorithms=[alg])
 
