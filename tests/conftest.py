@@ -66,6 +66,9 @@ def make_settings(database_url: str, folder: Path, issuer: str, **extra: str) ->
         "IDP_KEYS_DIR": str(folder / "keys"),
         "IDP_VAR_DIR": str(folder / "var"),
         "IDP_SECRET_KEY": "test-secret-key-" + "x" * 32,
+        # argon2id still runs on every password, at a cost that keeps the suite quick.
+        "IDP_PASSWORDS_TIME_COST": "1",
+        "IDP_PASSWORDS_MEMORY_COST": "4096",
         **extra,
     }
     return load_settings(environ)
@@ -133,7 +136,7 @@ def start_live(database_url: str, folder: Path, key_template: Path, **extra: str
         seed()
         db.commit()
     server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         yield Live(url, app, settings)

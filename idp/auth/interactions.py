@@ -24,7 +24,9 @@ def begin(args: dict[str, Any]) -> str:
     while len(pending) >= MAX_PENDING:
         pending.pop(min(pending, key=lambda k: pending[k]["started"]))
     ix = new_token(12)
-    pending[ix] = {"args": args, "started": clock.timestamp()}
+    # Sub-second precision: a sign-in in the same second as the request began
+    # must not count as having happened after it.
+    pending[ix] = {"args": args, "started": clock.now().timestamp()}
     session["ix"] = pending
     return ix
 

@@ -38,7 +38,7 @@ def _issuer() -> str:
     return current_app.extensions["idp.settings"].issuer
 
 
-def no_request_object(params: dict[str, str], proof: Proof | None, started: int) -> None:
+def no_request_object(params: dict[str, str], proof: Proof | None, started: float) -> None:
     """OIDC Core §6: we do not support request objects, and say so (not ignore them)."""
     if "request" in params:
         raise RequestNotSupported("request objects are not supported")
@@ -46,46 +46,54 @@ def no_request_object(params: dict[str, str], proof: Proof | None, started: int)
         raise RequestUriNotSupported("request_uri is not supported")
 
 
-def valid_max_age(params: dict[str, str], proof: Proof | None, started: int) -> None:
+def valid_max_age(params: dict[str, str], proof: Proof | None, started: float) -> None:
     value = params.get("max_age")
     if value is not None and (not value.isdigit() or len(value) > 10):
         raise InvalidRequestError("max_age must be a non-negative integer")
 
 
-def prompt_none_needs_fresh_session(params: dict[str, str], proof: Proof | None, started: int) -> None:
+def prompt_none_needs_fresh_session(params: dict[str, str], proof: Proof | None, started: float) -> None:
     if "none" in params.get("prompt", "").split() and needs_login(params, proof, started):
         raise LoginRequiredError()
 
 
-CHECKS: list[Callable[[dict[str, str], Proof | None, int], None]] = [
+CHECKS: list[Callable[[dict[str, str], Proof | None, float], None]] = [
     no_request_object,
     valid_max_age,
     prompt_none_needs_fresh_session,
 ]
 
 
-def needs_login(params: dict[str, str], proof: Proof | None, started: int) -> bool:
+def needs_login(params: dict[str, str], proof: Proof | None, started: float) -> bool:
     """Sign-in is needed without a session, for ``prompt=login`` or
-    ``select_account``, or when the last sign-in is older than ``max_age``
-    (OIDC Core §3.1.2.1) — unless it happened after this request began, which
-    is how a request resumed after the login page is satisfied."""
+    ``select_account``, when the last sign-in is older than ``max_age``, or when
+    ``id_token_hint`` names someone else (OIDC Core §3.1.2.1) — unless it
+    happened after this request began, which is how a request resumed after
+    the login page is satisfied."""
     if proof is None:
         return True
-    signed_in_since_request = int(proof.auth_time.timestamp()) >= started
-    if signed_in_since_request:
+    if proof.auth_time.timestamp() >= started:
         return False
     prompts = params.get("prompt", "").split()
-    if "login" in prompts or "select_account" in prompts:
+    if "login" in prompts or "select_account" in prompts or hint_names_someone_else(params, proof):
         return True
     max_age = params.get("max_age")
-    return max_age is not None and clock.timestamp() - int(proof.auth_time.timestamp()) > int(max_age)
+    return max_age is not None and clock.now().timestamp() - proof.auth_time.timestamp() > int(max_age)
+
+
+def hint_names_someone_else(params: dict[str, str], proof: Proof) -> bool:
+    hint = params.get("id_token_hint")
+    if not hint:
+        return False
+    claims = current_app.extensions["idp.tokens"].verify_signature(hint) if len(hint) < 8192 else None
+    return claims is None or claims.get("sub") != proof.user.subject
 
 
 def authorize() -> Response:
     params = request.values.to_dict()
     ix = params.pop("interaction", None)
     pending = interactions.get(ix)
-    started = pending["started"] if pending and pending["args"] == params else clock.timestamp() + 1
+    started = pending["started"] if pending and pending["args"] == params else clock.now().timestamp() + 1
     proof = sessions.current()
     server = _server()
     try:
