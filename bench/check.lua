@@ -28,7 +28,11 @@ first_bad = nil
 function init(args)
   local method, body, auth = args[1] or "GET", args[3] or "", args[4] or ""
   expect = args[2] or ""
+  -- Start from wrk's own headers: Host, and any given with -H.
   local headers = {}
+  for name, value in pairs(wrk.headers) do
+    headers[name] = value
+  end
   if method == "POST" then
     headers["Content-Type"] = "application/x-www-form-urlencoded"
   end

@@ -71,6 +71,13 @@ def prepare(env: dict[str, str]) -> None:
     ensure_es256_active(env)
 
 
+def stack() -> str:
+    """What serves our side, for the report."""
+    gunicorn = run([str(BIN / "gunicorn"), "--version"]).split()[-1].strip("()")
+    postgres = run([*PG, "-d", "postgres", "-At", "-c", "SHOW server_version"]).split()[0]
+    return f"gunicorn {gunicorn} -w {WORKERS} -k sync, PostgreSQL {postgres}"
+
+
 def start(supervisor: Supervisor, port: int, env: dict[str, str], workdir: Path) -> Server:
     cmd = [str(BIN / "gunicorn"), "-w", str(WORKERS), "-k", "sync",
            "-b", f"127.0.0.1:{port}", "wsgi:app"]

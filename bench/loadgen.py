@@ -24,6 +24,7 @@ class Request:
     method: str = "GET"
     body: str = ""
     authorization: str = ""
+    headers: tuple[str, ...] = ()  # more headers, "Name: value"
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ def ensure_wrk() -> str:
 def drive(wrk: str, request: Request, seconds: float) -> Result:
     """Run wrk for a fixed time and return its checked totals."""
     cmd = [wrk, f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{seconds:g}s", "--timeout", "10s",
+           *(arg for h in request.headers for arg in ("-H", h)),
            "-s", str(CHECK_LUA), request.url, "--",
            request.method, request.expect, request.body, request.authorization]
     try:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import dataclasses
 import json
 import os
 import signal
@@ -49,6 +50,7 @@ SIDE_SECONDS = 4            # discovery and JWKS: cheap, so shorter runs suffice
 LOGIN_PROCESSES = 4         # enough clients to keep both gunicorn workers busy
 LOGIN_SECONDS = 10
 CEILING_SECONDS = 5
+BUSY_LOAD = 0.5             # load average above which the figures are suspect
 
 
 class Timeout(Exception):
@@ -65,6 +67,7 @@ class Target:
     token: loadgen.Request
     discovery: loadgen.Request
     jwks: loadgen.Request
+    token_close: loadgen.Request
     token_endpoint: str = ""
     authorization_endpoint: str = ""
 
@@ -105,13 +108,14 @@ def describe(prefix: str, server: Server, base: str, client_id: str, secret: str
     token_endpoint = same_origin(meta["token_endpoint"], base)
     jwks_uri = same_origin(meta["jwks_uri"], base)
     log(f"{prefix or 'ours_'}token: {token_endpoint}, jwks: {urlsplit(jwks_uri).path}")
+    token = loadgen.Request(token_endpoint, "access_token", "POST",
+                            "grant_type=client_credentials", loadgen.basic_auth(client_id, secret))
     return Target(
         prefix=prefix,
         server=server,
         base=base,
-        token=loadgen.Request(token_endpoint, "access_token", "POST",
-                              "grant_type=client_credentials",
-                              loadgen.basic_auth(client_id, secret)),
+        token=token,
+        token_close=dataclasses.replace(token, headers=("Connection: close",)),
         discovery=loadgen.Request(f"{base}/.well-known/openid-configuration", "jwks_uri"),
         jwks=loadgen.Request(jwks_uri, '"keys"'),
         token_endpoint=token_endpoint,
@@ -153,24 +157,25 @@ def checked_drive(wrk: str, figures: Figures, label: str,
     return result
 
 
-def measure_token(wrk: str, figures: Figures, target: Target, seconds: float,
-                  db_cpu: Callable[[], float] | None) -> None:
+def measure_token(wrk: str, figures: Figures, target: Target, name: str,
+                  request: loadgen.Request, seconds: float,
+                  db_cpu: Callable[[], float] | None = None) -> None:
     """Grants per second, and what each grant cost the server in CPU time."""
     before = sample_cpu(target.server.pid)
     db_before = db_cpu() if db_cpu else 0.0
-    result = checked_drive(wrk, figures, f"{target.prefix}token_cc", target.token, seconds)
+    name = f"{target.prefix}{name}"
+    result = checked_drive(wrk, figures, name, request, seconds)
     after = sample_cpu(target.server.pid)
     db_after = db_cpu() if db_cpu else 0.0
     if before.pids != after.pids:
-        figures.errors.append(f"{target.server.name}: workers changed during the token run "
+        figures.errors.append(f"{target.server.name}: workers changed during {name} "
                               f"({sorted(before.pids)} -> {sorted(after.pids)}): one died")
-    p = target.prefix
-    figures.add(f"{p}token_cc_rps", result.rps)
-    figures.add(f"{p}token_cc_p99_ms", result.p99_ms)
+    figures.add(f"{name}_rps", result.rps)
+    figures.add(f"{name}_p99_ms", result.p99_ms)
     if result.requests:
-        figures.add(f"{p}token_cc_cpu_us", (after.seconds - before.seconds) * 1e6 / result.requests)
+        figures.add(f"{name}_cpu_us", (after.seconds - before.seconds) * 1e6 / result.requests)
         if db_cpu:
-            figures.add(f"{p}token_cc_db_cpu_us", (db_after - db_before) * 1e6 / result.requests)
+            figures.add(f"{name}_db_cpu_us", (db_after - db_before) * 1e6 / result.requests)
 
 
 def measure_get(wrk: str, figures: Figures, target: Target, name: str,
@@ -205,7 +210,11 @@ def load_rounds(wrk: str, figures: Figures, targets: list[Target], reps: int,
         log(f"repetition {rep} of {reps}")
         for target in targets:
             db = postgres_cpu if target.prefix == "" else None
-            measure_token(wrk, figures, target, seconds, db)
+            measure_token(wrk, figures, target, "token_cc", target.token, seconds, db)
+        # gunicorn's sync workers close the connection after every response,
+        # node keeps it open: the peer once more on the same footing as ours.
+        peer = targets[-1]
+        measure_token(wrk, figures, peer, "token_cc_close", peer.token_close, seconds)
         for target in targets:
             measure_get(wrk, figures, target, "discovery", target.discovery)
         for target in targets:
@@ -251,10 +260,12 @@ def machine() -> str:
 
 
 FORMATS = {"_rps": "{:.0f}", "_per_s": "{:.1f}", "_ms": "{:.1f}", "_us": "{:.0f}",
-           "_mb": "{:.1f}", "_vs_peer": "{:.2f}"}
+           "_mb": "{:.1f}"}
 
 
 def fmt(name: str, value: float) -> str:
+    if "_vs_" in name:
+        return f"{value:.2f}"
     for suffix, pattern in FORMATS.items():
         if name.endswith(suffix):
             return pattern.format(value)
@@ -265,6 +276,7 @@ ORDER = [
     "token_cc_rps", "peer_token_cc_rps", "token_cc_vs_peer",
     "token_cc_p99_ms", "peer_token_cc_p99_ms",
     "token_cc_cpu_us", "peer_token_cc_cpu_us", "token_cc_db_cpu_us",
+    "peer_token_cc_close_rps", "token_cc_vs_peer_close", "peer_token_cc_close_cpu_us",
     "discovery_rps", "peer_discovery_rps", "jwks_rps", "peer_jwks_rps",
     "login_roundtrips_per_s", "password_ceiling_per_s",
     "worker_rss_mb", "peer_worker_rss_mb",
@@ -275,6 +287,9 @@ def report(figures: Figures, info: dict[str, str]) -> None:
     ours, peer = figures.median("token_cc_rps"), figures.median("peer_token_cc_rps")
     if ours and peer:
         figures.add("token_cc_vs_peer", ours / peer)
+    close = figures.median("peer_token_cc_close_rps")
+    if ours and close:
+        figures.add("token_cc_vs_peer_close", ours / close)
     for name, value in info.items():
         print(f"{name}: {value}")
     for name in ORDER:
@@ -314,6 +329,12 @@ def bench(args: argparse.Namespace, supervisor: Supervisor, workdir: Path,
           figures: Figures, info: dict[str, str]) -> None:
     wrk = loadgen.ensure_wrk()
     info["machine"] = machine()
+    # Anything else running shares the two cores and moves every figure.
+    load = os.getloadavg()[0]
+    info["load_average_at_start"] = f"{load:.2f}"
+    if load > BUSY_LOAD:
+        log(f"warning: load average {load:.2f} before we start: the machine is busy with other "
+            "work, rates will be low and noisy (CPU per grant suffers least)")
     info["peer"] = f"oidc-provider {peer_side.ensure_installed()} on node " + \
         subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()
     info["load"] = (f"wrk {loadgen.THREADS} threads, {loadgen.CONNECTIONS} connections, "
@@ -321,6 +342,7 @@ def bench(args: argparse.Namespace, supervisor: Supervisor, workdir: Path,
     targets = []
     env = {}
     if not args.peer_only:
+        info["ours"] = idp_side.stack()
         port = free_port()
         env = idp_side.environment(port, workdir)
         idp_side.prepare(env)

@@ -34,7 +34,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     from .mail import sender_for as mail_sender
     from .mfa.views import bp as mfa_bp
     from .oidc.discovery import metadata
-    from .oidc.fastpath import ClientCredentialsFastPath
+    from .oidc.fastpath import HotPaths
     from .oidc.server import Server
     from .oidc.tokens import TokenIssuer
     from .oidc.views import bp as oidc_bp
@@ -83,5 +83,5 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     cli.register(app)
     security.init_app(app, settings.https)
     errors.init_app(app)
-    app.wsgi_app = ClientCredentialsFastPath(app, app.wsgi_app, security.static_headers(settings.https))
+    app.wsgi_app = HotPaths(app, app.wsgi_app, security.static_headers(settings.https))
     return app

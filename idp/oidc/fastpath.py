@@ -1,14 +1,20 @@
-"""The client-credentials grant without the framework in the way.
+"""The hottest requests without the framework in the way.
 
-Machine clients ask for tokens thousands of times a second, and profiling
-showed most of each request going to Flask's request machinery and
-authlib's grant dispatch, not to the work itself (one secret digest, one
-ES256 signature). This WSGI layer answers the one well-formed case —
-``POST /token`` with ``grant_type=client_credentials`` and
-``client_secret_basic`` credentials of a client allowed that grant — with the
-same token the authlib grant would issue. Anything else, including every
-error, falls through unchanged to the Flask application, so errors,
-other grants and other client authentication stay in one place.
+Machine clients ask for tokens thousands of times a second, and relying
+parties fetch discovery and the JWKS as often; profiling showed most of each
+such request going to Flask's request machinery and authlib's grant
+dispatch, not to the work itself (one secret digest, one ES256 signature, or
+none). This WSGI layer answers three well-formed cases directly:
+
+- ``GET`` discovery and ``GET /jwks``: bytes prepared once (the JWKS once per
+  key-set change);
+- ``POST /token`` with ``grant_type=client_credentials`` and
+  ``client_secret_basic`` credentials of a client allowed that grant: the same
+  token the authlib grant would issue.
+
+Anything else, including every error, falls through unchanged to the Flask
+application, so errors, other grants and other client authentication stay in
+one place.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from flask import Flask
 
 from . import clients
 from .server import Server
+from .views import DISCOVERY_CACHE, DISCOVERY_PATHS, JWKS_TYPE, jwks_cache_control
 
 MAX_BODY = 4096
 HEADERS = [
@@ -58,14 +65,29 @@ def _form(body: bytes) -> dict[str, str] | None:
     return form if len(form) == len(pairs) else None  # duplicates: let the full path refuse
 
 
-class ClientCredentialsFastPath:
+class HotPaths:
     def __init__(self, app: Flask, wsgi_app: Callable[..., Iterable[bytes]], extra_headers: list[tuple[str, str]]):
         self.app = app
         self.wsgi_app = wsgi_app
         self.headers = HEADERS + extra_headers
+        self.extra_headers = extra_headers
+        settings = app.extensions["idp.settings"]
+        self.discovery = app.extensions["idp.discovery"]
+        self.jwks_cache = jwks_cache_control(settings.jwks_max_age)
+        self.keys = app.extensions["idp.keys"]
+
+    def _static(self, start_response: Callable[..., Any], body: bytes, content_type: str, cache: str) -> list[bytes]:
+        headers = [("Content-Type", content_type), ("Cache-Control", cache), *self.extra_headers]
+        start_response("200 OK", [*headers, ("Content-Length", str(len(body)))])
+        return [body]
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") == "/token" and environ.get("REQUEST_METHOD") == "POST":
+        path, method = environ.get("PATH_INFO"), environ.get("REQUEST_METHOD")
+        if method == "GET" and path in DISCOVERY_PATHS:
+            return self._static(start_response, self.discovery, "application/json", DISCOVERY_CACHE)
+        if method == "GET" and path == "/jwks":
+            return self._static(start_response, self.keys.current().jwks_body, JWKS_TYPE, self.jwks_cache)
+        if path == "/token" and method == "POST":
             body = self._read_body(environ)
             if body is not None:
                 token = self._issue(environ, body)

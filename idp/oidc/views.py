@@ -22,22 +22,27 @@ def _server():  # type: ignore[no-untyped-def]
     return current_app.extensions["idp.server"]
 
 
-@bp.route("/.well-known/openid-configuration")
-@bp.route("/.well-known/oauth-authorization-server")
+DISCOVERY_PATHS = ("/.well-known/openid-configuration", "/.well-known/oauth-authorization-server")
+DISCOVERY_CACHE = "public, max-age=3600"
+JWKS_TYPE = "application/jwk-set+json"
+
+
+def jwks_cache_control(max_age: int) -> str:
+    return f"public, max-age={max_age}"
+
+
+@bp.route(DISCOVERY_PATHS[0])
+@bp.route(DISCOVERY_PATHS[1])
 def discovery() -> Response:
     body = current_app.extensions["idp.discovery"]
-    return Response(body, content_type="application/json", headers={"Cache-Control": "public, max-age=3600"})
+    return Response(body, content_type="application/json", headers={"Cache-Control": DISCOVERY_CACHE})
 
 
 @bp.route("/jwks")
 def jwks() -> Response:
     settings = current_app.extensions["idp.settings"]
     body = current_app.extensions["idp.keys"].current().jwks_body
-    return Response(
-        body,
-        content_type="application/jwk-set+json",
-        headers={"Cache-Control": f"public, max-age={settings.jwks_max_age}"},
-    )
+    return Response(body, content_type=JWKS_TYPE, headers={"Cache-Control": jwks_cache_control(settings.jwks_max_age)})
 
 
 @bp.route("/authorize", methods=["GET", "POST"])
