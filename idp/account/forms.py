@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, RadioField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
-from ..auth.password_policy import MAX_LENGTH, Rule
+from ..auth.password_policy import Rule
 
 RULE_TEXT = {
     Rule.TOO_SHORT: _l("Use at least 8 characters."),
@@ -24,8 +25,11 @@ class ForgotPasswordForm(FlaskForm):
 
 
 class NewPasswordForm(FlaskForm):
-    password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=MAX_LENGTH * 4)])
-    password_confirm = PasswordField(_l("New password (again)"), validators=[DataRequired()])
+    """No field validators: the password rule (broken_rules) names every problem,
+    an empty field included, so that the page can say which rule to fix."""
+
+    password = PasswordField(_l("New password"))
+    password_confirm = PasswordField(_l("New password (again)"))
 
 
 class ConfirmForm(FlaskForm):
@@ -34,7 +38,10 @@ class ConfirmForm(FlaskForm):
 
 class MfaPolicyForm(FlaskForm):
     mfa = RadioField(
-        choices=[("on", _l("Turn two-step verification on")), ("off", _l("Turn two-step verification off"))],
+        choices=[
+            SelectChoice("on", _l("Turn two-step verification on")),
+            SelectChoice("off", _l("Turn two-step verification off")),
+        ],
         validators=[DataRequired()],
     )
     # "choose" on the first page, "confirm" on the confirmation page.

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Blueprint, render_template, request
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
@@ -58,21 +59,25 @@ def forgot() -> str:
 @bp.route("/password/reset", methods=["GET", "POST"])
 def reset() -> Response | str | tuple[str, int]:
     ticket = request.args.get("ticket", "")
-    if links.peek("reset", ticket) is None:
+    user = links.peek("reset", ticket)
+    if user is None:
         return render_template("account/link_invalid.html"), 400
-    form, errors = NewPasswordForm(), []
-    if form.validate_on_submit():
-        password = form.password.data or ""
-        user = links.peek("reset", ticket)
-        broken = broken_rules(password, user.email if user else None, form.password_confirm.data or "")
-        if not broken:
-            user = links.consume("reset", ticket)
-            if user is None:
-                return render_template("account/link_invalid.html"), 400
-            reset_password(user, password)
-            return render_template("account/reset_done.html")
-        errors = [RULE_TEXT[rule] for rule in broken]
-    return render_template("account/reset.html", form=form, errors=errors)
+    form = NewPasswordForm()
+    if not form.is_submitted():
+        return render_template("account/reset.html", form=form, errors=[])
+    if not form.validate():  # only the CSRF token can fail
+        expired = _("This page had expired. Please enter your details again.")
+        return render_template("account/reset.html", form=form, errors=[expired]), 400
+    password = form.password.data or ""
+    broken = broken_rules(password, user.email, form.password_confirm.data or "")
+    if broken:
+        return render_template("account/reset.html", form=form, errors=[RULE_TEXT[rule] for rule in broken])
+    # Peeking showed the form; only consuming the link proves this request won it.
+    user = links.consume("reset", ticket)
+    if user is None:
+        return render_template("account/link_invalid.html"), 400
+    reset_password(user, password)
+    return render_template("account/reset_done.html")
 
 
 @bp.route("/unlock", methods=["GET", "POST"])

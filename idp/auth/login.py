@@ -99,12 +99,20 @@ def lock(user: User) -> bool:
     return won == 1
 
 
-def unlock(user: User, how: str) -> None:
-    db.session().execute(
-        update(User)
-        .where(User.id == user.id, User.status == UserStatus.LOCKED)
-        .values(status=UserStatus.ACTIVE, locked_at=None)
-        .execution_options(synchronize_session=False)
+def unlock(user: User, how: str) -> bool:
+    """Unlock a locked account and forget its failures; True if it was locked.
+    Only a real unlock is audited: a password reset calls this for every account."""
+    won = (
+        db.session()
+        .execute(
+            update(User)
+            .where(User.id == user.id, User.status == UserStatus.LOCKED)
+            .values(status=UserStatus.ACTIVE, locked_at=None)
+            .execution_options(synchronize_session=False)
+        )
+        .rowcount
     )
     throttle.clear(throttle.email_key(user.email))
-    audit.record("account.unlocked", user=user, via=how)
+    if won:
+        audit.record("account.unlocked", user=user, via=how)
+    return won == 1

@@ -23,6 +23,10 @@ MAX_PER_HOUR = 5
 # Japanese mobile numbers (060/070/080/090 + 8 digits) take SMS.
 JP_MOBILE = re.compile(r"0[6789]0\d{8}")
 E164 = re.compile(r"\+[1-9]\d{7,14}")
+# What people put between digit groups. Japanese input methods often give a
+# dash-like character that NFKC leaves alone: the long vowel mark ー, the
+# minus sign −, or one of the Unicode dashes.
+SEPARATORS = re.compile(r"[\s\-()（）.‐‑‒–—―−ー]")
 
 
 class SendRefused(StrEnum):
@@ -37,9 +41,9 @@ class CheckResult(StrEnum):
 
 
 def normalize_phone(raw: str) -> str | None:
-    """E.164 from what people type: 090-1234-5678, ０９０ 1234 5678, +81 90-1234-5678."""
+    """E.164 from what people type: 090-1234-5678, ０９０ー１２３４ー５６７８, +81 90-1234-5678."""
     text = unicodedata.normalize("NFKC", raw or "").strip()
-    digits = re.sub(r"[\s\-()（）.]", "", text)
+    digits = SEPARATORS.sub("", text)
     if digits.startswith("+81"):
         digits = "0" + digits[3:].lstrip("0")
     if JP_MOBILE.fullmatch(digits):
@@ -73,6 +77,21 @@ def may_send(user: User) -> SendRefused | None:
     return None
 
 
+def _latest_unused(user: User, purpose: str) -> SmsCode | None:
+    return db.session().scalar(
+        select(SmsCode)
+        .where(SmsCode.user_id == user.id, SmsCode.purpose == purpose, SmsCode.used_at.is_(None))
+        .order_by(SmsCode.created_at.desc())
+        .limit(1)
+    )
+
+
+def has_live_code(user: User, purpose: str) -> bool:
+    """Whether the latest code of ``purpose`` can still be entered."""
+    row = _latest_unused(user, purpose)
+    return row is not None and row.expires_at > clock.now() and row.tries < MAX_TRIES
+
+
 def new_code(user: User, phone: str, purpose: str) -> tuple[SmsCode, Sms]:
     """Store a new code (earlier ones of the same purpose die) and the message to send."""
     code = f"{secrets.randbelow(10**6):06d}"
@@ -100,12 +119,7 @@ def check(user: User, purpose: str, code: str) -> CheckResult:
     """Check the latest code; each try is counted, and the right code is used up,
     both by conditional UPDATEs so racing requests cannot both win."""
     session, now = db.session(), clock.now()
-    row = session.scalar(
-        select(SmsCode)
-        .where(SmsCode.user_id == user.id, SmsCode.purpose == purpose, SmsCode.used_at.is_(None))
-        .order_by(SmsCode.created_at.desc())
-        .limit(1)
-    )
+    row = _latest_unused(user, purpose)
     if row is None or row.expires_at <= now:
         return CheckResult.EXPIRED
     counted = session.execute(

@@ -4,6 +4,7 @@ app, check a code, use a recovery code, show the new recovery code once."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
@@ -36,33 +37,57 @@ def signing_in(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def _send_code(user: User, phone: str, purpose: str) -> str | None:
-    """Send a new SMS code at once; the error text if it cannot be sent (nothing is used up)."""
+@dataclass(frozen=True)
+class SendProblem:
+    """Why no SMS went out: the text for the person and the page's status."""
+
+    message: str
+    status: int
+    refused: sms.SendRefused | None = None
+
+
+def _send_code(user: User, phone: str, purpose: str) -> SendProblem | None:
+    """Send a new SMS code at once; what went wrong if it cannot be sent (nothing is used up)."""
     if refused := sms.may_send(user):
-        return {
+        message = {
             sms.SendRefused.TOO_SOON: _("A code was sent a moment ago. Please wait a minute before asking again."),
             sms.SendRefused.TOO_MANY: _("Too many codes were sent. Please try again in an hour."),
         }[refused]
+        return SendProblem(message, 429, refused)
     _row, message = sms.new_code(user, phone, purpose)
     try:
         notify.send_sms_now(message)
-    except TransportError:
+    except TransportError as e:
+        # The new code was never delivered: roll back so the earlier code stays
+        # valid and this attempt does not count against the resend limits; the
+        # audit event (recorded after the rollback) shows operators the outage.
         db.session().rollback()
-        return _("The SMS could not be sent. Please try again later.")
+        audit.record("mfa.sms_failed", user=user, purpose=purpose, error=str(e)[:200])
+        return SendProblem(_("The SMS could not be sent. Please try again later."), 503)
     audit.record("mfa.sms_sent", user=user, purpose=purpose)
     return None
 
 
+def _send_login_code(user: User, phone: str) -> SendProblem | None:
+    """A code for this sign-in. A person who starts signing in again within the
+    minute already holds a valid code, which the throttle would not replace:
+    that code is the one to enter."""
+    problem = _send_code(user, phone, "login")
+    if problem is not None and problem.refused == sms.SendRefused.TOO_SOON and sms.has_live_code(user, "login"):
+        return None
+    return problem
+
+
 @bp.route("/next")
 @signing_in
-def next_step(user: User, state: dict[str, Any]) -> Response:
+def next_step(user: User, state: dict[str, Any]) -> Response | tuple[str, int]:
     """Enrol if there is no second factor yet; otherwise the challenge (sending the SMS)."""
     current = enrolment.confirmed(user)
     if current is None:
         return redirect(url_for("mfa.setup"))
     if current.method == "sms" and not state.get("sms_sent"):
-        if error := _send_code(user, current.phone or "", "login"):
-            return render_template("mfa/error.html", message=error), 503
+        if problem := _send_login_code(user, current.phone or ""):
+            return render_template("mfa/error.html", message=problem.message), problem.status
         pipeline.update_pending(sms_sent=True)
     return redirect(url_for("mfa.challenge"))
 
@@ -87,9 +112,10 @@ def setup_sms(user: User, state: dict[str, Any]) -> Response | str:
             error = _("Enter the number of a mobile phone that can receive SMS, such as 090-1234-5678.")
         else:
             enrolment.draft(user, "sms", phone)
-            error = _send_code(user, phone, "enrol")
-            if error is None:
+            problem = _send_code(user, phone, "enrol")
+            if problem is None:
                 return redirect(url_for("mfa.setup_sms_verify"))
+            error = problem.message
     return render_template("mfa/setup_sms.html", form=form, error=error)
 
 
@@ -192,13 +218,13 @@ def challenge(user: User, state: dict[str, Any]) -> Response | str:
 
 @bp.route("/resend/<purpose>", methods=["POST"])
 @signing_in
-def resend(user: User, state: dict[str, Any], purpose: str) -> Response | str:
+def resend(user: User, state: dict[str, Any], purpose: str) -> Response | tuple[str, int]:
     current = enrolment.of(user)
     valid = ContinueForm().validate_on_submit() and purpose in ("enrol", "login")
     if not valid or current is None or current.method != "sms":
         return redirect(url_for("mfa.next_step"))
-    if error := _send_code(user, current.phone or "", purpose):
-        return render_template("mfa/error.html", message=error), 429
+    if problem := _send_code(user, current.phone or "", purpose):
+        return render_template("mfa/error.html", message=problem.message), problem.status
     target = "mfa.setup_sms_verify" if purpose == "enrol" else "mfa.challenge"
     return redirect(url_for(target))
 

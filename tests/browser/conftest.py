@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
@@ -31,10 +31,15 @@ def locale(request: pytest.FixtureRequest) -> str:
     return request.param
 
 
-@pytest.fixture
-def context(chromium: Browser, locale: str) -> Iterator[BrowserContext]:
+def _new_context(chromium: Browser, locale: str) -> BrowserContext:
     ctx = chromium.new_context(locale="ja-JP" if locale == "ja" else "en-US")
     ctx.set_default_timeout(10_000)
+    return ctx
+
+
+@pytest.fixture
+def context(chromium: Browser, locale: str) -> Iterator[BrowserContext]:
+    ctx = _new_context(chromium, locale)
     yield ctx
     ctx.close()
 
@@ -42,3 +47,17 @@ def context(chromium: Browser, locale: str) -> Iterator[BrowserContext]:
 @pytest.fixture
 def page(context: BrowserContext) -> Page:
     return context.new_page()
+
+
+@pytest.fixture
+def new_page(chromium: Browser, locale: str) -> Iterator[Callable[[], Page]]:
+    """Pages in fresh contexts: other browsers of the same person, same language."""
+    contexts: list[BrowserContext] = []
+
+    def make() -> Page:
+        contexts.append(_new_context(chromium, locale))
+        return contexts[-1].new_page()
+
+    yield make
+    for ctx in contexts:
+        ctx.close()

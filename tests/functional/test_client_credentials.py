@@ -24,7 +24,8 @@ def _claims(live, token: str) -> dict:
 
 
 def test_basic_auth_gives_a_verifiable_jwt(live):
-    r = _token(live, data={"grant_type": "client_credentials", "scope": "openid email"}, auth=(DEMO_CLIENT, DEMO_SECRET))
+    data = {"grant_type": "client_credentials", "scope": "openid email"}
+    r = _token(live, data=data, auth=(DEMO_CLIENT, DEMO_SECRET))
     assert r.status_code == 200
     assert r.headers["Cache-Control"] == "no-store" and r.headers["X-Content-Type-Options"] == "nosniff"
     body = r.json()
