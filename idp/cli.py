@@ -177,9 +177,9 @@ def tenant_set(tenant_ref: str, mfa: str | None, access_route: str | None) -> No
     """Change a tenant's two-step policy or access route (same rules as the account menu)."""
     tenant = find_tenant(tenant_ref)
     if access_route:
-        policy.set_access_route(tenant, access_route)
+        policy.set_access_route(tenant, access_route, via="cli")
     if mfa:
-        policy.set_mfa(tenant, mfa == "on")
+        policy.set_mfa(tenant, mfa == "on", via="cli")
     click.echo(f"{tenant.name}: mfa {'on' if tenant.mfa_enabled else 'off'}, access route {tenant.access_route}")
 
 

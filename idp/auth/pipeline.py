@@ -49,11 +49,15 @@ def pending() -> tuple[User, dict[str, Any]] | None:
     return user, state
 
 
+def abandon() -> None:
+    session.pop(PENDING, None)
+
+
 def update_pending(**changes: Any) -> None:
     session[PENDING] = {**session[PENDING], **changes}
 
 
 def finish(user: User, amr: list[str], ix: str | None) -> Response:
-    session.pop(PENDING, None)
+    abandon()
     sessions.start(user, amr)
     return redirect(interactions.resume_url(ix) or url_for("account.index"))

@@ -13,7 +13,7 @@ from .login import Outcome, sign_in
 bp = Blueprint("auth", __name__)
 
 
-def _message(outcome: Outcome) -> str:
+def outcome_message(outcome: Outcome) -> str:
     return {
         Outcome.BAD_CREDENTIALS: _("The email address or password is incorrect."),
         # The manual's wording (§6).
@@ -35,11 +35,11 @@ def login() -> Response | tuple[str, int]:
         result = sign_in(form.email.data or "", form.password.data or "")
         if result.outcome == Outcome.OK and result.user is not None:
             return pipeline.after_password(result.user, form.interaction.data)
-        error, status = _message(result.outcome), 429 if result.outcome == Outcome.THROTTLED else 401
+        error, status = outcome_message(result.outcome), 429 if result.outcome == Outcome.THROTTLED else 401
     elif form.csrf_token.errors:
         error, status = _("This page had expired. Please enter your details again."), 400
     elif request.method == "POST":
-        error, status = _message(Outcome.BAD_CREDENTIALS), 401
+        error, status = outcome_message(Outcome.BAD_CREDENTIALS), 401
     return render_template("auth/login.html", form=form, error=error), status
 
 

@@ -13,7 +13,10 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from .. import audit, db, notify, sealing
-from ..auth import pipeline, remember
+from ..account import messages
+from ..auth import login, pipeline, remember, throttle
+from ..auth.login import Outcome
+from ..auth.views import outcome_message
 from ..mail import TransportError
 from ..models import User
 from . import enrolment, recovery, sms, totp
@@ -130,7 +133,8 @@ def setup_sms_verify(user: User, state: dict[str, Any]) -> Response | str:
         result = sms.check(user, "enrol", form.code.data or "")
         if result == sms.CheckResult.OK:
             return _enrolled(user, draft, "sms", form.remember.data)
-        audit.record("mfa.failure", user=user, method="sms", reason=result.value)
+        if locked := _failed(user, "sms", result.value):
+            return locked
         error = _code_error(result)
     return render_template(
         "mfa/code.html",
@@ -157,7 +161,8 @@ def setup_totp(user: User, state: dict[str, Any]) -> Response | str:
         step = totp.matching_step(secret, form.code.data or "")
         if step is not None and totp.accept(draft, step):
             return _enrolled(user, draft, "totp", form.remember.data)
-        audit.record("mfa.failure", user=user, method="otp", reason="wrong")
+        if locked := _failed(user, "otp", "wrong"):
+            return locked
         error = _("The code is not correct. Enter the 6 digits your authenticator app shows now.")
     uri = totp.provisioning_uri(secret, user.email)
     return render_template(
@@ -165,7 +170,27 @@ def setup_totp(user: User, state: dict[str, Any]) -> Response | str:
     )
 
 
+def _failure_key(user: User) -> str:
+    return f"mfa:{user.id}"
+
+
+def _failed(user: User, method: str, reason: str) -> tuple[str, int] | None:
+    """Count a wrong second step. Whoever holds the password must not guess codes
+    forever: the 10th wrong code in a row locks the account like 10 wrong
+    passwords do, with the same unlock mail. Returns the page to show then."""
+    failures = throttle.bump(_failure_key(user))
+    audit.record("mfa.failure", user=user, method=method, reason=reason, consecutive=failures)
+    if failures < throttle.LOCK_AFTER:
+        return None
+    throttle.clear(_failure_key(user))
+    if login.lock(user):
+        notify.send_mail_after_response(messages.unlock_mail(user))
+    pipeline.abandon()
+    return render_template("mfa/error.html", message=outcome_message(Outcome.LOCKED)), 401
+
+
 def _enrolled(user: User, draft: Any, method: str, remember_browser: bool) -> Response:
+    throttle.clear(_failure_key(user))
     code = enrolment.confirm(draft)
     audit.record("mfa.enrolled", user=user, method=method)
     pipeline.update_pending(amr=AMR[method], remember=bool(remember_browser), recovery=_sealed(code))
@@ -199,11 +224,13 @@ def challenge(user: User, state: dict[str, Any]) -> Response | str:
             ok = step is not None and totp.accept(current, step)
             error = _("The code is not correct. Enter the 6 digits your authenticator app shows now.")
         if ok:
+            throttle.clear(_failure_key(user))
             audit.record("mfa.success", user=user, method=current.method)
             if form.remember.data:
                 remember.remember(user)
             return pipeline.finish(user, AMR[current.method], state.get("ix"))
-        audit.record("mfa.failure", user=user, method=current.method)
+        if locked := _failed(user, current.method, "wrong"):
+            return locked
     resend = url_for("mfa.resend", purpose="login") if current.method == "sms" else None
     return render_template(
         "mfa/code.html",
@@ -239,10 +266,12 @@ def use_recovery(user: User, state: dict[str, Any]) -> Response | str:
     if form.validate_on_submit():
         replacement = recovery.use(current, form.recovery_code.data or "")
         if replacement is not None:
+            throttle.clear(_failure_key(user))
             audit.record("mfa.recovery_code_used", user=user)
             pipeline.update_pending(amr=["pwd", "mfa"], remember=False, recovery=_sealed(replacement))
             return redirect(url_for("mfa.recovery_code"))
-        audit.record("mfa.failure", user=user, method="recovery_code")
+        if locked := _failed(user, "recovery_code", "wrong"):
+            return locked
         error = _("The recovery code is not correct.")
     return render_template("mfa/recovery.html", form=form, error=error)
 

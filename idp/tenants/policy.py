@@ -17,18 +17,18 @@ def may_manage_security(user: User) -> bool:
     return user.role == Role.HOLDER and user.tenant.plan in (Plan.BASIC, Plan.TRIAL)
 
 
-def set_mfa(tenant: Tenant, enabled: bool, actor: User | None = None) -> bool:
+def set_mfa(tenant: Tenant, enabled: bool, actor: User | None = None, via: str = "account_menu") -> bool:
     """Turn two-step verification on or off; returns whether anything changed."""
     if enabled and tenant.access_route == AccessRoute.LINE_ONLY:
         raise PolicyError("two-step verification stays off while the access route is line-only")
     if tenant.mfa_enabled == enabled:
         return False
     tenant.mfa_enabled = enabled
-    record("tenant.mfa_changed", user=actor, tenant_id=tenant.id, enabled=enabled)
+    record("tenant.mfa_changed", user=actor, tenant_id=tenant.id, enabled=enabled, via=via)
     return True
 
 
-def set_access_route(tenant: Tenant, route: str, actor: User | None = None) -> bool:
+def set_access_route(tenant: Tenant, route: str, actor: User | None = None, via: str = "account_menu") -> bool:
     if route not in (AccessRoute.LINE_AND_INTERNET, AccessRoute.LINE_ONLY):
         raise PolicyError(f"unknown access route {route!r}")
     if tenant.access_route == route:
@@ -37,5 +37,5 @@ def set_access_route(tenant: Tenant, route: str, actor: User | None = None) -> b
     if route == AccessRoute.LINE_ONLY:
         # Manual §5.1: line-only switches two-step verification off.
         tenant.mfa_enabled = False
-    record("tenant.access_route_changed", user=actor, tenant_id=tenant.id, route=route)
+    record("tenant.access_route_changed", user=actor, tenant_id=tenant.id, route=route, via=via)
     return True

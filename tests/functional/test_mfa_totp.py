@@ -7,6 +7,7 @@ import pytest
 
 from ..journeys import set_tenant_mfa
 from ..mfa_steps import align_to_step, enrol_totp, path_of, post_form, sign_in, totp_code
+from ..rp import DEMO_USER
 
 WRONG = "認証コードが正しくありません"
 
@@ -39,3 +40,15 @@ def test_a_code_is_good_once_and_earlier_steps_die_with_it(live, challenged):
         sign_in(again)
         answer = post_form(again, {"code": totp_code(secret, steps)})
         assert answer.status_code == 200 and WRONG in answer.text
+
+
+def test_ten_wrong_second_steps_lock_the_account_like_ten_wrong_passwords(live, mail, challenged):
+    """Whoever holds the password cannot guess authenticator codes forever."""
+    _secret, browser = challenged
+    for _ in range(9):
+        answer = browser.submit({"code": "000000"})
+        assert answer.status_code == 200 and WRONG in answer.text
+    answer = browser.submit({"code": "000000"})
+    assert answer.status_code == 401 and "ブロック" in answer.text
+    assert "/unlock?ticket=" in mail.inbox.wait_for(DEMO_USER).body
+    assert path_of(sign_in(live.browser())) == "/login"
