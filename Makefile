@@ -52,5 +52,5 @@ clean:
 # Re-extract the page texts and recompile the Japanese catalogue after editing it.
 translations: $(VENV)/.installed
 	$(BIN)/pybabel extract -F idp/translations/babel.cfg -k _l -k lazy_gettext --no-location --omit-header -o idp/translations/messages.pot .
-	$(BIN)/pybabel update -i idp/translations/messages.pot -d idp/translations --omit-header
+	$(BIN)/pybabel update -i idp/translations/messages.pot -d idp/translations --omit-header --no-fuzzy-matching
 	$(BIN)/pybabel compile -d idp/translations

@@ -20,7 +20,7 @@ from .config import ConfigError
 from .keys import ALGORITHMS, KeyError_
 from .models import AccessRoute, Plan, Role, Tenant, User, UserStatus
 from .oidc import clients
-from .tenants import policy
+from .tenants import lines, policy
 
 
 def _settings():  # type: ignore[no-untyped-def]
@@ -181,6 +181,25 @@ def tenant_set(tenant_ref: str, mfa: str | None, access_route: str | None) -> No
     if mfa:
         policy.set_mfa(tenant, mfa == "on", via="cli")
     click.echo(f"{tenant.name}: mfa {'on' if tenant.mfa_enabled else 'off'}, access route {tenant.access_route}")
+
+
+@tenant_group.command("lines")
+@click.argument("tenant_ref", metavar="T")
+@click.argument("action", required=False, type=click.Choice(["add", "remove"]))
+@click.argument("number", required=False)
+@transactional
+def tenant_lines(tenant_ref: str, action: str | None, number: str | None) -> None:
+    """List a tenant's line numbers, or add or remove one (CAF + 10 or COP + 8 alphanumerics)."""
+    tenant = find_tenant(tenant_ref)
+    if action and not number:
+        raise ValueError(f"give the line number to {action}")
+    if action == "add":
+        click.echo(f"added {lines.add(tenant, number or '', via='cli')}")
+    elif action == "remove":
+        click.echo(f"removed {lines.remove(tenant, number or '', via='cli')}")
+    else:
+        for registered in lines.numbers(tenant):
+            click.echo(registered)
 
 
 @click.group("user")

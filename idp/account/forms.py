@@ -47,3 +47,14 @@ class MfaPolicyForm(FlaskForm):
     # "choose" on the first page, "confirm" on the confirmation page.
     stage = HiddenField(default="choose")
     confirmed = BooleanField(_l("I have read the explanation above."))
+
+
+class AccessRouteForm(FlaskForm):
+    route = RadioField(
+        choices=[
+            SelectChoice("line+internet", _l("Line authentication + internet")),
+            SelectChoice("line-only", _l("Line authentication only")),
+        ],
+        validators=[DataRequired()],
+    )
+    stage = HiddenField(default="choose")

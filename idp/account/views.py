@@ -13,8 +13,9 @@ from werkzeug.wrappers import Response
 from ..auth import remember, sessions
 from ..auth.forms import LogoutForm
 from ..auth.proof import Proof
-from ..tenants import policy
-from .forms import ConfirmForm, MfaPolicyForm
+from ..models import Role
+from ..tenants import lines, policy
+from .forms import AccessRouteForm, ConfirmForm, MfaPolicyForm
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -38,6 +39,7 @@ def index(proof: Proof) -> str:
         "account/index.html",
         user=user,
         may_manage=policy.may_manage_security(user),
+        is_admin=user.role in (Role.HOLDER, Role.ADMIN),
         logout_form=LogoutForm(),
         forget_form=ConfirmForm(),
     )
@@ -68,6 +70,32 @@ def mfa_policy(proof: Proof) -> Response | str:
             unconfirmed=form.stage.data == "confirm",
         )
     return render_template("account/mfa_policy.html", form=form, line_only=line_only)
+
+
+@bp.route("/access-route", methods=["GET", "POST"])
+@signed_in
+def access_route(proof: Proof) -> Response | str:
+    """Manual §4.1: choose the route, confirm, done. Applies to every user of the contract."""
+    user = proof.user
+    if not policy.may_manage_security(user):
+        abort(403)
+    tenant = user.tenant
+    form = AccessRouteForm()
+    if not form.is_submitted():
+        form.route.data = tenant.access_route
+    if form.validate_on_submit():
+        wanted = form.route.data or tenant.access_route
+        if form.stage.data == "confirm":
+            policy.set_access_route(tenant, wanted, actor=user)
+            return render_template("account/access_route_done.html", route=wanted)
+        return render_template(
+            "account/access_route_confirm.html",
+            form=form,
+            current=tenant.access_route,
+            wanted=wanted,
+            numbers=lines.numbers(tenant),
+        )
+    return render_template("account/access_route.html", form=form)
 
 
 @bp.route("/forget-browser", methods=["POST"])

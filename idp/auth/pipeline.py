@@ -15,6 +15,7 @@ from flask import redirect, session, url_for
 from werkzeug.wrappers import Response
 
 from .. import clock, db
+from ..mfa import enrolment
 from ..models import AccessRoute, IdentityKind, User
 from . import interactions, remember, sessions
 
@@ -31,10 +32,35 @@ def mfa_required(user: User) -> bool:
     return any(i.kind == IdentityKind.PASSWORD for i in user.identities)
 
 
-def after_password(user: User, ix: str | None) -> Response:
+def after_password(user: User, ix: str | None, line_id: str | None = None, holder_recovery: bool = False) -> Response:
+    """The next step once the password is right.
+
+    Over a registered line the second step is not asked (manual §1.4): the
+    line replaces it. But while the tenant also admits the internet with
+    two-step verification on, a user without a second factor enrols one now,
+    over the line, so that someone who learns the password cannot enrol their
+    own phone from the internet later. A holder signing in from the internet
+    to undo a line-only lock-out always gives the second factor.
+    """
+    if holder_recovery:
+        return _second_step(user, ix, None)
+    if line_id:
+        if mfa_required(user) and enrolment.confirmed(user) is None:
+            return _second_step(user, ix, line_id)
+        return finish(user, ["pwd", "line"], ix, line_id)
     if not mfa_required(user) or remember.recognises(user):
         return finish(user, ["pwd"], ix)
-    session[PENDING] = {"uid": user.id, "stamp": user.security_stamp, "ix": ix, "at": clock.timestamp()}
+    return _second_step(user, ix, None)
+
+
+def _second_step(user: User, ix: str | None, line_id: str | None) -> Response:
+    session[PENDING] = {
+        "uid": user.id,
+        "stamp": user.security_stamp,
+        "ix": ix,
+        "line": line_id,
+        "at": clock.timestamp(),
+    }
     return redirect(url_for("mfa.next_step"))
 
 
@@ -57,7 +83,14 @@ def update_pending(**changes: Any) -> None:
     session[PENDING] = {**session[PENDING], **changes}
 
 
-def finish(user: User, amr: list[str], ix: str | None) -> Response:
+def finish(user: User, amr: list[str], ix: str | None, line_id: str | None = None) -> Response:
     abandon()
-    sessions.start(user, amr)
+    sessions.start(user, amr, line_id)
     return redirect(interactions.resume_url(ix) or url_for("account.index"))
+
+
+def complete(user: User, state: dict[str, Any], methods: list[str]) -> Response:
+    """Finish a sign-in that went through the second step; a line, if any, adds to ``amr``."""
+    line_id = state.get("line")
+    amr = ["pwd", "line", *methods[1:]] if line_id else methods
+    return finish(user, amr, state.get("ix"), line_id)

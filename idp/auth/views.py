@@ -6,7 +6,10 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from . import pipeline, sessions
+from .. import audit
+from ..models import Role, User
+from ..tenants import line_policy
+from . import interactions, pipeline, sessions
 from .forms import LoginForm, LogoutForm
 from .login import Outcome, sign_in
 
@@ -34,13 +37,27 @@ def login() -> Response | tuple[str, int]:
     if form.validate_on_submit():
         result = sign_in(form.email.data or "", form.password.data or "")
         if result.outcome == Outcome.OK and result.user is not None:
-            return pipeline.after_password(result.user, form.interaction.data)
+            return _after_password(result.user, form.interaction.data or None)
         error, status = outcome_message(result.outcome), 429 if result.outcome == Outcome.THROTTLED else 401
     elif form.csrf_token.errors:
         error, status = _("This page had expired. Please enter your details again."), 400
     elif request.method == "POST":
         error, status = outcome_message(Outcome.BAD_CREDENTIALS), 401
     return render_template("auth/login.html", form=form, error=error), status
+
+
+def _after_password(user: User, ix: str | None) -> Response | tuple[str, int]:
+    """Line authentication decides before anything else: a line-only tenant admits
+    only its registered lines, except its holder coming to the account menu to
+    switch the route back (manual §4.2), who then gives the second factor."""
+    line_id = line_policy.line_of_request(user)
+    if line_policy.allows(user.tenant, line_id):
+        return pipeline.after_password(user, ix, line_id)
+    if user.role == Role.HOLDER and not interactions.get(ix):
+        audit.record("login.holder_recovery", user=user)
+        return pipeline.after_password(user, None, holder_recovery=True)
+    audit.record("login.failure", user=user, method="pwd", reason="line_required")
+    return render_template("auth/line_error.html"), 403
 
 
 @bp.route("/logout", methods=["POST"])

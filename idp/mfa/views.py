@@ -228,7 +228,7 @@ def challenge(user: User, state: dict[str, Any]) -> Response | str:
             audit.record("mfa.success", user=user, method=current.method)
             if form.remember.data:
                 remember.remember(user)
-            return pipeline.finish(user, AMR[current.method], state.get("ix"))
+            return pipeline.complete(user, state, AMR[current.method])
         if locked := _failed(user, current.method, "wrong"):
             return locked
     resend = url_for("mfa.resend", purpose="login") if current.method == "sms" else None
@@ -298,5 +298,5 @@ def done(user: User, state: dict[str, Any]) -> Response | str:
     if form.validate_on_submit():
         if state.get("remember"):
             remember.remember(user)
-        return pipeline.finish(user, state["amr"], state.get("ix"))
+        return pipeline.complete(user, state, state["amr"])
     return render_template("mfa/done.html", form=form)

@@ -1,0 +1,70 @@
+"""The line gateway: which line, if any, a request came over.
+
+Only a peer inside IDP_LINE_TRUSTED_PROXIES may name the line, in
+IDP_LINE_HEADER; a trusted proxy is trusted to drop the header when a client
+sends it. With X-Forwarded-For, trust follows the same list hop by hop from
+the right: the client is the first hop that is not a trusted proxy. The
+left-most value is never believed for its own sake, since the client writes
+it. Anything odd (several values, a malformed or oversized value, a malformed
+chain, an untrusted sender) counts as no line, and is logged.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from collections.abc import Sequence
+
+from flask import Request
+
+from .lines import PATTERN
+
+log = logging.getLogger("idp.line")
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+MAX_VALUE = 32
+
+
+def _address(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        address = ipaddress.ip_address(value.strip().strip("[]"))
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        return address.ipv4_mapped
+    return address
+
+
+def _trusted(value: str | None, proxies: Sequence[Network]) -> bool:
+    address = _address(value or "")
+    return address is not None and any(address in net for net in proxies)
+
+
+def client_address(request: Request, proxies: Sequence[Network]) -> str | None:
+    """The address the request came from: the peer, or, behind trusted proxies,
+    the first X-Forwarded-For hop from the right that is not one of them.
+    None for a malformed chain."""
+    peer = request.remote_addr
+    if not _trusted(peer, proxies):
+        return peer
+    hops = [h.strip() for part in request.headers.getlist("X-Forwarded-For") for h in part.split(",")]
+    for hop in reversed(hops):
+        if _address(hop) is None:
+            return None
+        if not _trusted(hop, proxies):
+            return hop
+    return hops[0] if hops else peer
+
+
+def line_of(request: Request, header: str, proxies: Sequence[Network]) -> str | None:
+    """The line number the gateway vouches for, or None."""
+    values = request.headers.getlist(header)
+    if not values:
+        return None
+    if not proxies or not _trusted(request.remote_addr, proxies) or client_address(request, proxies) is None:
+        log.warning("line header from untrusted %s ignored", request.remote_addr)
+        return None
+    if len(values) != 1 or len(values[0]) > MAX_VALUE or not PATTERN.fullmatch(values[0].strip()):
+        log.warning("malformed line header from %s ignored", request.remote_addr)
+        return None
+    return values[0].strip()

@@ -1,0 +1,30 @@
+"""Line authentication as a claim-level policy.
+
+A sign-in over a registered line records ``line_id`` on the browser session,
+and from there on codes, grants and tokens. Whether that is enough is decided
+again, from the recorded claim and the tenant as it is now, at every point a
+session or token is used: so switching a tenant to line-only, or removing a
+line, takes effect on the next use everywhere, without a restart.
+"""
+
+from __future__ import annotations
+
+from flask import current_app, request
+
+from ..models import AccessRoute, Tenant, User
+from . import gateway, lines
+
+
+def line_of_request(user: User) -> str | None:
+    """The line this request came over, if the gateway vouches for it and it is
+    registered to the user's tenant; any other line counts as none."""
+    settings = current_app.extensions["idp.settings"]
+    number = gateway.line_of(request, settings.line_header, settings.line_trusted_proxies)
+    return number if lines.is_registered(user.tenant_id, number) else None
+
+
+def allows(tenant: Tenant, line_id: str | None) -> bool:
+    """A line-only tenant admits only a registered line; others admit everyone."""
+    if tenant.access_route != AccessRoute.LINE_ONLY:
+        return True
+    return lines.is_registered(tenant.id, line_id)
