@@ -13,7 +13,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_FILE = ROOT / "config" / "default.toml"
@@ -62,6 +62,9 @@ def _coerce(path: tuple[str, ...], default: Any, raw: Any) -> Any:
             return False
         raise ConfigError(name, raw, "expected true or false")
     if isinstance(default, int):
+        # TOML true or 1.5 would pass int() silently as 1.
+        if isinstance(raw, bool | float):
+            raise ConfigError(name, raw, "expected a whole number")
         try:
             return int(raw)
         except (TypeError, ValueError):
@@ -131,9 +134,22 @@ def _path(value: str) -> Path:
     return p if p.is_absolute() else ROOT / p
 
 
+def _split(name: str, value: str, secret: bool = True) -> SplitResult:
+    """urlsplit, with what it leaves for later (a bad port, a broken IPv6
+    literal) turned into a setting error now rather than a traceback.
+    ``secret``: the URL may hold a password, so the message hides it."""
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError as e:
+        shown = _without_password(value) if secret else value
+        raise ConfigError(name, shown, f"not a valid URL ({e})") from None
+    return parts
+
+
 def _check_issuer(value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    parts = _split("IDP_ISSUER", value, secret=False)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError("IDP_ISSUER", value, "must be an http(s) URL")
     if parts.query or parts.fragment:
         raise ConfigError("IDP_ISSUER", value, "must not have a query or fragment (OIDC Discovery §3)")
@@ -141,9 +157,21 @@ def _check_issuer(value: str) -> str:
 
 
 def _check_url(name: str, value: str, schemes: tuple[str, ...]) -> str:
-    if value and urlsplit(value).scheme not in schemes:
-        raise ConfigError(name, value, f"scheme must be one of {', '.join(schemes)}")
+    if value and _split(name, value).scheme not in schemes:
+        raise ConfigError(name, _without_password(value), f"scheme must be one of {', '.join(schemes)}")
     return value
+
+
+def _without_password(url: str) -> str:
+    """The URL as it may appear in a message or a log: no password."""
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:
+        return "…"  # too broken to tell the password apart
+    if password is None:
+        return url
+    return parts._replace(netloc=parts.netloc.replace(":" + password + "@", ":***@", 1)).geturl()
 
 
 def _networks(value: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
@@ -185,7 +213,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         if relative and relative != ":memory:":
             database_url = "sqlite:///" + str(_path(relative))
     if not database_url.split(":", 1)[0].startswith(("sqlite", "postgresql")):
-        raise ConfigError("IDP_DATABASE_URL", database_url, "only sqlite and postgresql are supported")
+        why = "only sqlite and postgresql are supported"
+        raise ConfigError("IDP_DATABASE_URL", _without_password(database_url), why)
     locale = v[("default_locale",)]
     if locale not in ("ja", "en"):
         raise ConfigError("IDP_DEFAULT_LOCALE", locale, "must be ja or en")

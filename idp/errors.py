@@ -8,9 +8,9 @@ import json
 import logging
 
 from flask import Flask, render_template, request
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException
 from werkzeug.wrappers import Response
 
 from .hashing import new_token
@@ -36,7 +36,17 @@ def _respond(status: int, error: str, description: str, error_id: str | None = N
     return Response(page, status=status, content_type="text/html; charset=utf-8")
 
 
+def refuse_nul() -> None:
+    """before_request: no parameter of any protocol or page carries a NUL
+    character, and PostgreSQL cannot store or even compare one (it would fail
+    deep inside as a 500), so such a request is refused at the door."""
+    if any("\x00" in key or "\x00" in value for key, value in request.values.items(multi=True)):
+        raise BadRequest("a parameter contains a NUL character")
+
+
 def init_app(app: Flask) -> None:
+    app.before_request(refuse_nul)
+
     @app.errorhandler(HTTPException)
     def _http(e: HTTPException) -> Response:
         code = e.code or 500
@@ -45,7 +55,13 @@ def init_app(app: Flask) -> None:
             error = "not_found"
         elif code == 405:
             error = "method_not_allowed"
-        return _respond(code, error, e.description or "")
+        response = _respond(code, error, e.description or "")
+        # Keep what the exception says beyond its body, e.g. Allow on a 405
+        # (RFC 9110 §15.5.6 requires it).
+        for name, value in e.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(PoolTimeout)
@@ -55,6 +71,14 @@ def init_app(app: Flask) -> None:
         response = _respond(503, "temporarily_unavailable", "the service is temporarily unavailable", error_id)
         response.headers["Retry-After"] = "5"
         return response
+
+    @app.errorhandler(DataError)
+    def _bad_data(e: DataError) -> Response:
+        # A value the database refuses (too long, not representable): the
+        # request's fault, not the service's. Checks at the edges should make
+        # this rare; it is logged so that each one can get its own check.
+        log.warning("value refused by the database: %s", e.orig.__class__.__name__ if e.orig else e)
+        return _respond(400, "invalid_request", "the request carries a value that cannot be stored")
 
     @app.errorhandler(Exception)
     def _unexpected(e: Exception) -> Response:

@@ -39,6 +39,13 @@ def _issuer() -> str:
     return current_app.extensions["idp.settings"].issuer
 
 
+def no_repeated_parameters(params: dict[str, str], proof: Proof | None, started: float) -> None:
+    """RFC 6749 §3.1: parameters MUST NOT be included more than once (authlib
+    checks five of them; a repeated nonce or code_challenge matters as much)."""
+    if any(len(values) > 1 for _name, values in request.values.lists()):
+        raise InvalidRequestError("a parameter is included more than once")
+
+
 def no_request_object(params: dict[str, str], proof: Proof | None, started: float) -> None:
     """OIDC Core §6: we do not support request objects, and say so (not ignore them)."""
     if "request" in params:
@@ -59,6 +66,7 @@ def prompt_none_needs_fresh_session(params: dict[str, str], proof: Proof | None,
 
 
 CHECKS: list[Callable[[dict[str, str], Proof | None, float], None]] = [
+    no_repeated_parameters,
     no_request_object,
     valid_max_age,
     prompt_none_needs_fresh_session,

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import time
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote_plus
 
-from authlib.oauth2.rfc6749 import ClientMixin, list_to_scope, scope_to_list
+from authlib.oauth2.rfc6749 import ClientMixin, OAuth2Request, list_to_scope, scope_to_list
 from flask import current_app
 from sqlalchemy import select
 
@@ -78,7 +81,9 @@ def find(client_id: str | None) -> OAuthClient | None:
     authenticates a client, and a database round trip per grant would cost more
     than the grant. A changed secret or registration takes effect within
     CACHE_SECONDS on every worker."""
-    if not client_id or len(client_id) > 100:
+    # Longer than the column, or with a NUL that PostgreSQL cannot compare:
+    # no such client, without asking the database.
+    if not client_id or len(client_id) > 100 or "\x00" in client_id:
         return None
     cache: dict[str, tuple[float, OAuthClient]] = current_app.extensions.setdefault("idp.client_cache", {})
     now = time.monotonic()
@@ -93,6 +98,39 @@ def find(client_id: str | None) -> OAuthClient | None:
     client = OAuthClient(model)
     cache[client_id] = (now + CACHE_SECONDS, client)
     return client
+
+
+def basic_credentials(header: str | None) -> tuple[str, str] | None:
+    """client_id and secret from an HTTP Basic header, None if it is not one.
+
+    RFC 6749 §2.3.1: both are form-urlencoded before they are joined and
+    base64-encoded, so "+" is a space and "%2D" a "-". Anything malformed
+    (bad base64, bytes that are not UTF-8, no colon) is simply no credential.
+    """
+    scheme, _, value = (header or "").partition(" ")
+    if scheme.lower() != "basic" or not value.strip():
+        return None
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        return None
+    client_id, colon, secret = decoded.partition(":")
+    if not colon:
+        return None
+    return unquote_plus(client_id), unquote_plus(secret)
+
+
+def authenticate_secret_basic(query_client: Any, request: OAuth2Request) -> OAuthClient | None:
+    """client_secret_basic for authlib's client authentication registry."""
+    credentials = basic_credentials(request.headers.get("Authorization"))
+    if credentials is None or not all(credentials):
+        return None
+    client_id, secret = credentials
+    client = query_client(client_id)
+    if client is None:
+        matches(secret, None)  # the same work as for a known client
+        return None
+    return client if client.check_client_secret(secret) else None
 
 
 @dataclass

@@ -41,6 +41,14 @@ class TokenInfo:
     def check_client(self, client: Any) -> bool:
         return client.client_id == self.client_id
 
+    # authlib's introspection asks these (RFC 7662 §2.2 "active"); the lookups
+    # below return only live tokens, so they hold unless the clock moved on.
+    def is_expired(self) -> bool:
+        return self.exp <= clock.timestamp()
+
+    def is_revoked(self) -> bool:
+        return False
+
 
 def _tokens():  # type: ignore[no-untyped-def]
     return current_app.extensions["idp.tokens"]
@@ -171,8 +179,9 @@ class EndSessionEndpoint(_EndSession):
 
     def _validate_id_token_hint(self, id_token_hint: str) -> dict[str, Any]:
         # Verified with the published keys; an expired hint is still a hint
-        # (RP-Initiated Logout §2), so expiry is not checked here.
-        claims = _tokens().verify_signature(id_token_hint)
+        # (RP-Initiated Logout §2), so expiry is not checked here. Only an ID
+        # token (typ JWT) is a hint: an access token (at+jwt) is not.
+        claims = _tokens().verify_signature(id_token_hint, typ="jwt")
         if claims is None:
             raise InvalidRequestError("'id_token_hint' was not issued by this provider")
         return claims

@@ -19,15 +19,14 @@ one place.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import io
 import json
 from collections.abc import Callable, Iterable
 from typing import Any
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import parse_qsl
 
 from flask import Flask
+from sqlalchemy.exc import SQLAlchemyError
 
 from . import clients
 from .server import Server
@@ -39,21 +38,6 @@ HEADERS = [
     ("Cache-Control", "no-store"),
     ("Pragma", "no-cache"),
 ]
-
-
-def _basic_credentials(header: str) -> tuple[str, str] | None:
-    """RFC 6749 §2.3.1: id and secret are form-urlencoded, then joined and base64-encoded."""
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() != "basic":
-        return None
-    try:
-        decoded = base64.b64decode(value.strip(), validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError):
-        return None
-    client_id, sep, secret = decoded.partition(":")
-    if not sep:
-        return None
-    return unquote(client_id), unquote(secret)
 
 
 def _form(body: bytes) -> dict[str, str] | None:
@@ -87,10 +71,13 @@ class HotPaths:
             return self._static(start_response, self.discovery, "application/json", DISCOVERY_CACHE)
         if method == "GET" and path == "/jwks":
             return self._static(start_response, self.keys.current().jwks_body, JWKS_TYPE, self.jwks_cache)
-        if path == "/token" and method == "POST":
+        if path == "/token" and method == "POST" and not environ.get("QUERY_STRING"):
             body = self._read_body(environ)
             if body is not None:
-                token = self._issue(environ, body)
+                try:
+                    token = self._issue(environ, body)
+                except SQLAlchemyError:
+                    token = None  # the application answers, with its 503 page for a database outage
                 if token is not None:
                     payload = json.dumps(token).encode()
                     start_response("200 OK", [*self.headers, ("Content-Length", str(len(payload)))])
@@ -114,7 +101,7 @@ class HotPaths:
         form = _form(body)
         if form is None or form.get("grant_type") != "client_credentials" or not set(form) <= {"grant_type", "scope"}:
             return None
-        credentials = _basic_credentials(environ.get("HTTP_AUTHORIZATION", ""))
+        credentials = clients.basic_credentials(environ.get("HTTP_AUTHORIZATION", ""))
         if credentials is None:
             return None
         with self.app.app_context():

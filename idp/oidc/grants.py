@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Request, grants
+from authlib.oauth2.rfc6749 import InvalidRequestError, InvalidScopeError, OAuth2Request, grants, scope_to_list
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core import OpenIDCode as _OpenIDCode
 from authlib.oidc.core import OpenIDToken as _OpenIDToken
@@ -22,6 +22,7 @@ from flask import current_app
 
 from ..auth.proof import Proof
 from ..models.base import new_id
+from ..tenants import line_policy
 from . import store
 from .claims import user_claims
 
@@ -83,7 +84,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
     def authenticate_user(self, authorization_code: Any) -> Proof | None:
         row = authorization_code.row
         user = store.active_user(row.user_id)
-        if user is None:
+        if user is None or not line_policy.allows(user.tenant, row.line_id):
             return None
         return Proof(
             user=user,
@@ -118,11 +119,25 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
     INCLUDE_NEW_REFRESH_TOKEN = True
 
     def authenticate_refresh_token(self, refresh_token: str) -> Any:
-        grant = store.use_refresh_token(refresh_token, self.request.client.client_id)
-        if grant is None:
+        found = store.find_refresh_token(refresh_token, self.request.client.client_id)
+        if found is None:
+            return None
+        row, grant = found
+        if row.used_at is None:
+            # Checked before the token is spent (authlib checks after): a client
+            # that asked for too much keeps its token, and its next use is not
+            # taken for a reuse that revokes the family.
+            self._check_requested_scope(grant.scope)
+        if not store.spend_refresh_token(row, grant):
             return None
         live = store.live_grant(grant.id)
         return _RefreshCredential(store.proof_of(*live), grant.scope) if live else None
+
+    def _check_requested_scope(self, granted: str) -> None:
+        """RFC 6749 §6: the scope may narrow, never widen."""
+        requested = set(scope_to_list(self.request.payload.scope) or [])
+        if not requested <= set(scope_to_list(granted) or []):
+            raise InvalidScopeError()
 
     def authenticate_user(self, credential: Any) -> Proof:
         return credential.proof

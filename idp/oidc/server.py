@@ -6,14 +6,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
-from authlib.oauth2.rfc6749 import InvalidClientError
+from authlib.oauth2 import OAuth2Error
+from authlib.oauth2.rfc6749 import InvalidClientError, InvalidRequestError, OAuth2Request
 from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
 from authlib.oauth2.rfc9207 import IssuerParameter
 from flask import Flask
+from flask import request as http_request
 from joserfc.jwk import KeySet
 from sqlalchemy.exc import IntegrityError
+from werkzeug.wrappers import Response
 
-from .. import db
+from .. import clock, db
 from ..config import Settings
 from ..hashing import digest, new_token
 from ..models import RevokedJti
@@ -28,6 +31,10 @@ from .grants import (
     S256Only,
 )
 from .tokens import TokenIssuer
+
+# Client libraries make assertions valid for a minute or a few; an hour is
+# generous, and bounds how long a used jti must be remembered.
+MAX_ASSERTION_LIFETIME = 3600
 
 
 class PrivateKeyJWT(JWTBearerClientAssertion):
@@ -47,10 +54,17 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
             raise InvalidClientError(description="the client has no registered keys")
         return KeySet.import_key_set(client.model.jwks)
 
-    def validate_jti(self, claims: Any, jti: str) -> bool:
+    def validate_jti(self, claims: Any, jti: Any) -> bool:
         # Remembered until the assertion expires, as a revoked-token row, so a
         # replayed assertion fails on the primary key.
-        expires = datetime.fromtimestamp(int(claims["exp"]), UTC)
+        if not isinstance(jti, str) or not jti:
+            raise InvalidClientError(description="the assertion's jti must be a string")
+        exp = int(claims["exp"])
+        if exp > clock.timestamp() + MAX_ASSERTION_LIFETIME:
+            # RFC 7523 §3 lets the server refuse an exp "unreasonably far in
+            # the future"; its jti would have to be remembered that long.
+            raise InvalidClientError(description="the assertion expires too far in the future")
+        expires = datetime.fromtimestamp(exp, UTC)
         session = db.session()
         try:
             with session.begin_nested():
@@ -60,6 +74,31 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
         return True
 
 
+class UnsupportedResponseType(OAuth2Error):
+    """authlib's own error quotes the requested value in its description and
+    fails (ValueError, so a 500) on characters RFC 6749 §4.1.2.1 does not
+    allow there; this one says the same with a fixed text."""
+
+    error = "unsupported_response_type"
+
+
+FORM = "application/x-www-form-urlencoded"
+# Endpoints whose parameters are form-encoded in a POST body (RFC 6749 §3.2,
+# RFC 7009 §2.1, RFC 7662 §2.1); userinfo and logout take other shapes.
+FORM_ENDPOINTS = ("revocation", "introspection")
+
+
+def malformed_form_post() -> OAuth2Error | None:
+    """What is wrong with the shape of a token-endpoint-style request, if anything."""
+    if http_request.mimetype != FORM:
+        return InvalidRequestError("the request body must be application/x-www-form-urlencoded")
+    # RFC 6749 §3.2: "parameters MUST NOT be included more than once"; a
+    # repeated one could be read differently by two layers.
+    if any(len(values) > 1 for _, values in http_request.values.lists()):
+        return InvalidRequestError("a parameter is repeated")
+    return None
+
+
 class Server(AuthorizationServer):
     def __init__(self, app: Flask, settings: Settings, issuer: TokenIssuer) -> None:
         super().__init__()
@@ -67,6 +106,7 @@ class Server(AuthorizationServer):
         self.issuer = issuer
         self.init_app(app, query_client=clients.find, save_token=self.store_token)
         self.register_token_generator("default", self.make_token)
+        self.register_client_auth_method("client_secret_basic", clients.authenticate_secret_basic)
         self.register_client_auth_method("private_key_jwt", PrivateKeyJWT(settings))
         self.register_grant(AuthorizationCodeGrant, [S256Only(required=True), OpenIDCode()])
         self.register_grant(RefreshTokenGrant, [OpenIDToken()])
@@ -75,6 +115,42 @@ class Server(AuthorizationServer):
         self.register_endpoint(IntrospectionEndpoint)
         self.register_endpoint(EndSessionEndpoint)
         self.register_extension(_Issuer(settings.issuer))
+
+    def get_authorization_grant(self, request: OAuth2Request) -> Any:
+        """Only the code flow (CONTRACT: response_types_supported ["code"]).
+        Anything else is refused here with a fixed description, so hostile
+        values cannot break the error itself (see UnsupportedResponseType)."""
+        response_type = request.payload.response_type
+        if response_type != "code":
+            error = (
+                InvalidRequestError("response_type is required")
+                if not response_type
+                else UnsupportedResponseType("only response_type=code is supported")
+            )
+            error.redirect_uri = self._registered_redirect_uri(request)
+            raise error
+        return super().get_authorization_grant(request)
+
+    def _registered_redirect_uri(self, request: OAuth2Request) -> str | None:
+        """The request's redirect URI if its client registered it exactly; errors
+        go there and nowhere else (RFC 6749 §4.1.2.1), never to a default."""
+        client = clients.find(request.payload.client_id)
+        uri = request.payload.redirect_uri
+        return uri if client is not None and uri and client.check_redirect_uri(uri) else None
+
+    def create_token_response(self, request: Any = None) -> Response:
+        """RFC 6749 §3.2 and §5.2: a form-encoded POST with each parameter once;
+        a missing grant_type is invalid_request, not unsupported_grant_type."""
+        if error := malformed_form_post():
+            return self.handle_error_response(None, error)
+        if not http_request.form.get("grant_type"):
+            return self.handle_error_response(None, InvalidRequestError("grant_type is required"))
+        return super().create_token_response(request)
+
+    def create_endpoint_response(self, name: str, request: Any = None) -> Response | None:
+        if name in FORM_ENDPOINTS and (error := malformed_form_post()):
+            return self.handle_error_response(None, error)
+        return super().create_endpoint_response(name, request)
 
     def make_token(
         self,

@@ -17,6 +17,7 @@ from .. import clock, db
 from ..auth.proof import Proof
 from ..hashing import digest
 from ..models import AuthorizationCode, Grant, RefreshToken, User, UserStatus
+from ..tenants import line_policy
 
 
 def save_code(
@@ -100,15 +101,24 @@ def save_refresh_token(token: str, grant_id: str, ttl: int) -> None:
     )
 
 
-def use_refresh_token(token: str, client_id: str) -> Grant | None:
-    """Consume a refresh token of ``client_id``'s live grant; reuse revokes the grant."""
-    session, now, token_hash = db.session(), clock.now(), digest(token)
-    row = session.scalar(select(RefreshToken).where(RefreshToken.token_hash == token_hash))
+def find_refresh_token(token: str, client_id: str) -> tuple[RefreshToken, Grant] | None:
+    """The refresh token and its unrevoked grant, if ``client_id``'s; nothing is
+    spent yet. Another client presenting it neither spends nor revokes it: it
+    proves only that the other client holds a string it should not have."""
+    session = db.session()
+    row = session.scalar(select(RefreshToken).where(RefreshToken.token_hash == digest(token)))
     if row is None:
         return None
     grant = session.get(Grant, row.grant_id)
     if grant is None or grant.client_id != client_id or grant.revoked_at is not None:
         return None
+    return row, grant
+
+
+def spend_refresh_token(row: RefreshToken, grant: Grant) -> bool:
+    """Mark the token used if it is unused and unexpired; a token used before
+    revokes its grant (reuse detection, RFC 9700 §4.14.2)."""
+    session, now = db.session(), clock.now()
     won = session.execute(
         update(RefreshToken)
         .where(
@@ -120,11 +130,11 @@ def use_refresh_token(token: str, client_id: str) -> Grant | None:
         .execution_options(synchronize_session=False)
     ).rowcount
     if won == 1:
-        return grant
+        return True
     session.refresh(row)
     if row.used_at is not None:
         revoke_grant(grant.id, "refresh_reuse")
-    return None
+    return False
 
 
 def revoke_grant(grant_id: str, reason: str) -> bool:
@@ -163,6 +173,8 @@ def live_grant(grant_id: str) -> tuple[Grant, User] | None:
     grant, user = row
     if grant.revoked_at is not None or user.status != UserStatus.ACTIVE:
         return None
+    if not line_policy.allows(user.tenant, grant.line_id):
+        return None  # the tenant now admits only registered lines, and this grant has none
     return grant, user
 
 

@@ -50,19 +50,8 @@ def authorize() -> Response:
     return authorize_endpoint.authorize()
 
 
-def _repeated_parameter() -> str | None:
-    """RFC 6749 §3.2: parameters MUST NOT be included more than once."""
-    for name, values in request.form.lists():
-        if len(values) > 1:
-            return name
-    return None
-
-
 @bp.route("/token", methods=["POST"])
 def token() -> Response:
-    if name := _repeated_parameter():
-        error = InvalidRequestError(f"'{name}' is included more than once")
-        return _server().handle_error_response(None, error)
     return _server().create_token_response()
 
 
@@ -76,23 +65,35 @@ def introspect() -> Response:
     return _server().create_endpoint_response("introspection")
 
 
+def _bearer_token() -> str | None:
+    """RFC 6750 §2: the token in the Authorization header, or for POST in the
+    form body; a client uses one method only."""
+    auth = request.headers.get("Authorization", "")
+    in_header = auth[7:].strip() if auth[:7].lower() == "bearer " else None
+    in_body = request.form.get("access_token") if request.method == "POST" else None
+    if in_body is not None and auth:
+        raise InvalidRequestError("send the access token in one place only")
+    return in_header if in_header is not None else in_body
+
+
 @bp.route("/userinfo", methods=["GET", "POST"])
 def userinfo() -> Response:
-    """OIDC Core §5.3; the token comes in the Authorization header (RFC 6750 §2.1)
-    or, for POST, in the form body (§2.2)."""
-    auth = request.headers.get("Authorization", "")
-    bearer = auth[7:].strip() if auth[:7].lower() == "bearer " else None
-    if bearer is None and request.method == "POST" and not auth:
-        bearer = request.form.get("access_token")
+    """OIDC Core §5.3, errors per RFC 6750 §3."""
+    bearer = None
     try:
+        bearer = _bearer_token()
         claims = userinfo_claims(bearer)
     except OAuth2Error as error:
-        challenge = f'Bearer error="{error.error}"'
-        if bearer is None:
-            challenge = 'Bearer realm="userinfo"'
+        # §3.1: a request without a token gets a challenge without an error code.
+        challenge = (
+            'Bearer realm="userinfo"'
+            if bearer is None and error.error == "invalid_token"
+            else (f'Bearer error="{error.error}"')
+        )
+        status = 400 if error.error == "invalid_request" else 401
         body = json.dumps({"error": error.error, "error_description": error.description})
         headers = {"WWW-Authenticate": challenge, **NO_STORE}
-        return Response(body, status=401, content_type="application/json", headers=headers)
+        return Response(body, status=status, content_type="application/json", headers=headers)
     return Response(json.dumps(claims), content_type="application/json", headers=NO_STORE)
 
 
