@@ -2,14 +2,32 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from .config import Settings
 
+M_MMAP_THRESHOLD = -3
+
+
+def _return_hash_memory_to_the_os() -> None:
+    """argon2id allocates its whole memory cost (19 MiB by default) per hash.
+    glibc raises its mmap threshold after the first such block is freed and
+    then serves later ones from the heap, which it keeps: every worker would
+    hold the memory of one hash for good. A fixed threshold keeps blocks of
+    1 MiB and more in mmap, returned to the system when freed."""
+    try:
+        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallopt(M_MMAP_THRESHOLD, 1 << 20)
+    except (OSError, AttributeError):
+        pass  # not glibc: nothing to tune
+
 
 class Passwords:
     def __init__(self, settings: Settings) -> None:
+        _return_hash_memory_to_the_os()
         self.hasher = PasswordHasher(
             time_cost=settings.argon2_time_cost,
             memory_cost=settings.argon2_memory_cost,
