@@ -38,7 +38,7 @@ debs:
 	fi
 
 test: $(VENV)/.installed debs
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check idp tests bench
