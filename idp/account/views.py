@@ -13,19 +13,26 @@ from werkzeug.wrappers import Response
 from ..auth import remember, sessions
 from ..auth.forms import LogoutForm
 from ..auth.proof import Proof
+from ..auth.views import line_refused
 from ..models import Role
-from ..tenants import lines, policy
+from ..tenants import line_policy, lines, policy
 from .forms import AccessRouteForm, ConfirmForm, MfaPolicyForm
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
 
 def signed_in(view: Callable[..., Any]) -> Callable[..., Any]:
+    """A session the tenant's line policy admits to the account menu. A holder
+    whose session does not qualify may still sign in again (with the second
+    factor) to recover; anyone else sees the line authentication error."""
+
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         proof = sessions.current()
         if proof is None:
             return redirect(url_for("auth.login"))
+        if not line_policy.admits_account_menu(proof.user, proof.line_id, proof.amr):
+            return redirect(url_for("auth.login")) if proof.user.role == Role.HOLDER else line_refused()
         return view(proof, *args, **kwargs)
 
     return wrapper
@@ -39,7 +46,8 @@ def index(proof: Proof) -> str:
         "account/index.html",
         user=user,
         may_manage=policy.may_manage_security(user),
-        is_admin=user.role in (Role.HOLDER, Role.ADMIN),
+        # The admin console refuses a session from outside a line-only tenant's lines.
+        is_admin=user.role in (Role.HOLDER, Role.ADMIN) and line_policy.allows(user.tenant, proof.line_id),
         logout_form=LogoutForm(),
         forget_form=ConfirmForm(),
     )

@@ -8,18 +8,31 @@ from typing import Any
 
 from flask import Blueprint, abort, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from ..auth import sessions
+from ..auth.views import line_refused
 from ..models import Role, User
-from ..tenants import lines
-from ..tenants.policy import PolicyError
+from ..tenants import line_policy, lines
+from ..tenants.lines import LineRefused, Refusal
 from .forms import LineForm, RemoveLineForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
+REFUSALS = {
+    Refusal.EMPTY: _l("Enter a line number."),
+    Refusal.PREFIX: _l("A line number starts with CAF or COP."),
+    Refusal.SHAPE: _l("A line number is CAF followed by 10 letters or digits, or COP followed by 8."),
+    Refusal.DUPLICATE: _l("This line number is already registered."),
+}
+
 
 def administrator(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Holders and admins, signed in over a route their tenant admits. The
+    holder's sign-in from outside a line-only tenant's lines is for the
+    account menu alone (switching the route back), not for this console."""
+
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         proof = sessions.current()
@@ -27,6 +40,8 @@ def administrator(view: Callable[..., Any]) -> Callable[..., Any]:
             return redirect(url_for("auth.login"))
         if proof.user.role not in (Role.HOLDER, Role.ADMIN):
             abort(403)
+        if not line_policy.allows(proof.user.tenant, proof.line_id):
+            return line_refused()
         return view(proof.user, *args, **kwargs)
 
     return wrapper
@@ -40,43 +55,35 @@ def index(user: User) -> Response:
 
 @bp.route("/lines", methods=["GET", "POST"])
 @administrator
-def line_settings(user: User) -> str:
+def line_settings(user: User) -> tuple[str, int]:
     tenant = user.tenant
-    form, remove_form, error, added = LineForm(), RemoveLineForm(prefix="remove"), None, None
+    form, error, added, status = LineForm(), None, None, 200
     if form.validate_on_submit():
         try:
             added = lines.add(tenant, form.number.data or "", actor=user)
-        except PolicyError as e:
-            error = refusal_text(str(e))
-    return render_template(
+        except LineRefused as refused:
+            error, status = str(REFUSALS[refused.reason]), 400
+    elif form.is_submitted():
+        error, status = _("This page had expired. Please enter your details again."), 400
+    page = render_template(
         "admin/lines.html",
         tenant=tenant,
         numbers=lines.numbers(tenant),
         form=form,
-        remove_form=remove_form,
+        remove_form=RemoveLineForm(),
         error=error,
         added=added,
     )
+    return page, status
 
 
 @bp.route("/lines/remove", methods=["POST"])
 @administrator
 def remove_line(user: User) -> Response:
-    form = RemoveLineForm(prefix="remove")
+    form = RemoveLineForm()
     if form.validate_on_submit():
         try:
             lines.remove(user.tenant, form.number.data or "", actor=user)
-        except PolicyError:
+        except LineRefused:
             pass  # already gone: the list shows the truth
     return redirect(url_for("admin.line_settings"))
-
-
-def refusal_text(reason: str) -> str:
-    """The page's wording for why a number was refused."""
-    if reason.endswith("is already registered"):
-        return _("This line number is already registered.")
-    if reason.startswith("a line number starts"):
-        return _("A line number starts with CAF or COP.")
-    if reason.startswith("CAF is followed"):
-        return _("A line number is CAF followed by 10 letters or digits, or COP followed by 8.")
-    return _("Enter a line number.")

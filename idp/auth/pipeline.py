@@ -43,22 +43,25 @@ def after_password(user: User, ix: str | None, line_id: str | None = None, holde
     to undo a line-only lock-out always gives the second factor.
     """
     if holder_recovery:
-        return _second_step(user, ix, None)
+        return _second_step(user, ix, None, why="recovery")
     if line_id:
         if mfa_required(user) and enrolment.confirmed(user) is None:
-            return _second_step(user, ix, line_id)
+            return _second_step(user, ix, line_id, why="line")
         return finish(user, ["pwd", "line"], ix, line_id)
     if not mfa_required(user) or remember.recognises(user):
         return finish(user, ["pwd"], ix)
     return _second_step(user, ix, None)
 
 
-def _second_step(user: User, ix: str | None, line_id: str | None) -> Response:
+def _second_step(user: User, ix: str | None, line_id: str | None, why: str = "browser") -> Response:
+    """``why`` tells the enrolment page what to say: a new browser, a first
+    sign-in over a line, or a holder's recovery sign-in."""
     session[PENDING] = {
         "uid": user.id,
         "stamp": user.security_stamp,
         "ix": ix,
         "line": line_id,
+        "why": why,
         "at": clock.timestamp(),
     }
     return redirect(url_for("mfa.next_step"))

@@ -56,7 +56,12 @@ def _after_password(user: User, ix: str | None) -> Response | tuple[str, int]:
     if user.role == Role.HOLDER and not interactions.get(ix):
         audit.record("login.holder_recovery", user=user)
         return pipeline.after_password(user, None, holder_recovery=True)
-    audit.record("login.failure", user=user, method="pwd", reason="line_required")
+    audit.record("login.refused", user=user, method="pwd", reason="line_required")
+    return line_refused()
+
+
+def line_refused() -> tuple[str, int]:
+    """The manual's line authentication error (§1.4), naming the two things to check."""
     return render_template("auth/line_error.html"), 403
 
 

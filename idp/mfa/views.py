@@ -100,7 +100,7 @@ def next_step(user: User, state: dict[str, Any]) -> Response | tuple[str, int]:
 def setup(user: User, state: dict[str, Any]) -> Response | str:
     if enrolment.confirmed(user):
         return redirect(url_for("mfa.challenge"))
-    return render_template("mfa/setup.html")
+    return render_template("mfa/setup.html", why=state.get("why", "browser"))
 
 
 @bp.route("/setup/sms", methods=["GET", "POST"])

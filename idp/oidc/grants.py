@@ -123,15 +123,19 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         if found is None:
             return None
         row, grant = found
+        live = None
         if row.used_at is None:
             # Checked before the token is spent (authlib checks after): a client
-            # that asked for too much keeps its token, and its next use is not
-            # taken for a reuse that revokes the family.
+            # refused for asking too much, or by the user's or tenant's state,
+            # keeps its token, and its next use is not taken for a reuse that
+            # revokes the family.
             self._check_requested_scope(grant.scope)
-        if not store.spend_refresh_token(row, grant):
+            live = store.live_grant(grant.id)
+            if live is None:
+                return None
+        if not store.spend_refresh_token(row, grant) or live is None:
             return None
-        live = store.live_grant(grant.id)
-        return _RefreshCredential(store.proof_of(*live), grant.scope) if live else None
+        return _RefreshCredential(store.proof_of(*live), grant.scope)
 
     def _check_requested_scope(self, granted: str) -> None:
         """RFC 6749 §6: the scope may narrow, never widen."""

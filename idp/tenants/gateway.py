@@ -49,22 +49,30 @@ def client_address(request: Request, proxies: Sequence[Network]) -> str | None:
         return peer
     hops = [h.strip() for part in request.headers.getlist("X-Forwarded-For") for h in part.split(",")]
     for hop in reversed(hops):
-        if _address(hop) is None:
+        address = _address(hop)
+        if address is None:
             return None
         if not _trusted(hop, proxies):
-            return hop
-    return hops[0] if hops else peer
+            return str(address)
+    # Every hop is a trusted proxy: the request began at one of them.
+    return str(_address(hops[0])) if hops else peer
 
 
 def line_of(request: Request, header: str, proxies: Sequence[Network]) -> str | None:
-    """The line number the gateway vouches for, or None."""
+    """The line number the gateway vouches for, or None. The value itself is
+    never logged: from an untrusted sender it is whatever an attacker wrote."""
     values = request.headers.getlist(header)
     if not values:
         return None
-    if not proxies or not _trusted(request.remote_addr, proxies) or client_address(request, proxies) is None:
-        log.warning("line header from untrusted %s ignored", request.remote_addr)
+    peer = request.remote_addr
+    if not _trusted(peer, proxies):
+        log.warning("line header from untrusted peer %s ignored", peer)
         return None
-    if len(values) != 1 or len(values[0]) > MAX_VALUE or not PATTERN.fullmatch(values[0].strip()):
-        log.warning("malformed line header from %s ignored", request.remote_addr)
+    if client_address(request, proxies) is None:
+        log.warning("line header from %s ignored: malformed X-Forwarded-For", peer)
         return None
-    return values[0].strip()
+    value = values[0].strip()
+    if len(values) != 1 or len(values[0]) > MAX_VALUE or not PATTERN.fullmatch(value):
+        log.warning("malformed line header from %s ignored (%d value(s))", peer, len(values))
+        return None
+    return value

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from flask import current_app, request
 
-from ..models import AccessRoute, Tenant, User
+from ..models import AccessRoute, Role, Tenant, User
 from . import gateway, lines
 
 
@@ -28,3 +28,12 @@ def allows(tenant: Tenant, line_id: str | None) -> bool:
     if tenant.access_route != AccessRoute.LINE_ONLY:
         return True
     return lines.is_registered(tenant.id, line_id)
+
+
+def admits_account_menu(user: User, line_id: str | None, amr: list[str]) -> bool:
+    """The account menu follows the tenant's policy too, with one exception
+    (manual §4.1): a holder locked out by a wrong line number signs in from the
+    internet, with the second factor, to switch the route back."""
+    if allows(user.tenant, line_id):
+        return True
+    return user.role == Role.HOLDER and "mfa" in amr

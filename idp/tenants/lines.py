@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from enum import StrEnum
 
 from sqlalchemy import select
 
@@ -13,24 +14,51 @@ from ..models import Tenant, TenantLine, User
 from .policy import PolicyError
 
 PATTERN = re.compile(r"CAF[0-9A-Z]{10}|COP[0-9A-Z]{8}")
+# Longer than any number written with spaces or hyphens between its groups.
 MAX_INPUT = 64
 
 
+class Refusal(StrEnum):
+    """Why a number was refused. The admin console words each reason in the
+    person's language; the command line prints the value."""
+
+    EMPTY = "enter a line number"
+    PREFIX = "a line number starts with CAF or COP"
+    SHAPE = "CAF is followed by 10 letters or digits, COP by 8"
+    DUPLICATE = "is already registered"
+    UNKNOWN = "is not registered"
+
+
+class LineRefused(PolicyError):
+    def __init__(self, reason: Refusal, number: str = "") -> None:
+        self.reason = reason
+        super().__init__(f"{number} {reason}" if number else str(reason))
+
+
+# Whatever people type between groups of digits: spaces, hyphens, dashes, the
+# minus sign and the long vowel mark (ー) an IME gives for "-".
+SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212\u30fc]")
+
+
 def normalize(raw: str) -> str:
-    """Upper case, full-width forms folded, spaces and hyphens removed."""
-    text = unicodedata.normalize("NFKC", raw or "")[:MAX_INPUT]
-    return re.sub(r"[\s\-‐－ー]", "", text).upper()
+    """Full-width forms folded, separators removed, ASCII letters upper-cased
+    (only those: "ı".upper() is "I", and a number is ASCII as typed)."""
+    text = SEPARATORS.sub("", unicodedata.normalize("NFKC", raw or ""))
+    return "".join(c.upper() if c.isascii() else c for c in text)
 
 
 def validate(raw: str) -> str:
-    """The canonical number, or PolicyError saying why it is refused."""
+    """The canonical number, or LineRefused saying why it is refused."""
+    if len(raw or "") > MAX_INPUT:
+        # Refused whole rather than cut: a cut value could look valid.
+        raise LineRefused(Refusal.SHAPE)
     number = normalize(raw)
     if not number:
-        raise PolicyError("enter a line number")
+        raise LineRefused(Refusal.EMPTY)
     if not number.startswith(("CAF", "COP")):
-        raise PolicyError("a line number starts with CAF or COP")
+        raise LineRefused(Refusal.PREFIX)
     if not PATTERN.fullmatch(number):
-        raise PolicyError("CAF is followed by 10 letters or digits, COP by 8")
+        raise LineRefused(Refusal.SHAPE)
     return number
 
 
@@ -45,7 +73,7 @@ def numbers(tenant: Tenant) -> list[str]:
 def add(tenant: Tenant, raw: str, actor: User | None = None, via: str = "admin_console") -> str:
     number = validate(raw)
     if number in numbers(tenant):
-        raise PolicyError(f"{number} is already registered")
+        raise LineRefused(Refusal.DUPLICATE, number)
     db.session().add(TenantLine(tenant_id=tenant.id, number=number))
     db.session().flush()
     record("tenant.line_added", user=actor, tenant_id=tenant.id, number=number, via=via)
@@ -53,10 +81,10 @@ def add(tenant: Tenant, raw: str, actor: User | None = None, via: str = "admin_c
 
 
 def remove(tenant: Tenant, raw: str, actor: User | None = None, via: str = "admin_console") -> str:
-    number = normalize(raw)
+    number = normalize(raw) if len(raw or "") <= MAX_INPUT else ""
     row = db.session().scalar(select(TenantLine).where(TenantLine.tenant_id == tenant.id, TenantLine.number == number))
     if row is None:
-        raise PolicyError(f"{number or raw!r} is not registered")
+        raise LineRefused(Refusal.UNKNOWN, number or "that number")
     db.session().delete(row)
     record("tenant.line_removed", user=actor, tenant_id=tenant.id, number=number, via=via)
     return number

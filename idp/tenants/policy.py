@@ -34,8 +34,10 @@ def set_access_route(tenant: Tenant, route: str, actor: User | None = None, via:
     if tenant.access_route == route:
         return False
     tenant.access_route = route
-    if route == AccessRoute.LINE_ONLY:
-        # Manual §5.1: line-only switches two-step verification off.
-        tenant.mfa_enabled = False
     record("tenant.access_route_changed", user=actor, tenant_id=tenant.id, route=route, via=via)
+    if route == AccessRoute.LINE_ONLY and tenant.mfa_enabled:
+        # Manual §5.1: line-only switches two-step verification off; a change
+        # of its own, audited as one.
+        tenant.mfa_enabled = False
+        record("tenant.mfa_changed", user=actor, tenant_id=tenant.id, enabled=False, via=via, reason=route)
     return True

@@ -1,0 +1,67 @@
+"""Manual §4.1: the access route was set to "line authentication only" with a wrong
+line number, so nobody can log in. The contract holder logs in from the
+internet, gives a second factor (enrolling one first), and in the account menu
+switches the access route back to "line authentication + internet"; then the
+tenant's users log in from the internet again."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from ..line_steps import OTHER_LINE, line_only_with, serve, tenant_state
+from ..rp import DEMO_HOLDER
+from .helpers import enrol_totp, expect_menu, expect_second_step, sign_in
+
+TEXT = {
+    "ja": {
+        "line_error": "回線認証エラー",
+        "access_route": "アクセス経路設定",
+        "line_and_internet": "回線認証+インターネット",
+        "line_only": "回線認証のみ",
+        "done": "アクセス経路を変更しました: 回線認証+インターネット",
+    },
+    "en": {
+        "line_error": "Line authentication error",
+        "access_route": "Access route setting",
+        "line_and_internet": "Line authentication + internet",
+        "line_only": "Line authentication only",
+        "done": "The access route is now: Line authentication + internet",
+    },
+}
+
+
+@pytest.fixture
+def live(database_url, tmp_path, key_template, mail, sms):
+    yield from serve(database_url, tmp_path, key_template, mail, sms)
+
+
+def test_the_holder_switches_back_to_line_and_internet(live, page: Page, new_page: Callable[[], Page], locale: str):
+    text = TEXT[locale]
+    line_only_with(live, OTHER_LINE)
+
+    user = new_page()
+    sign_in(user, live)
+    expect(user.locator("h1")).to_have_text(text["line_error"])
+
+    sign_in(page, live, DEMO_HOLDER)
+    expect_second_step(page, locale, "/mfa/setup")
+    enrol_totp(page)
+    expect_menu(page, locale)
+
+    page.get_by_role("link", name=text["access_route"]).click()
+    expect(page.locator("#route-line-only")).to_be_checked()
+    page.get_by_label(text["line_and_internet"]).check()
+    page.click("#route-submit")
+    expect(page.locator("#current-route")).to_have_text(text["line_only"])
+    expect(page.locator("#new-route")).to_have_text(text["line_and_internet"])
+    assert tenant_state(live).access_route == "line-only"  # not before the confirmation
+    page.click("#route-confirm")
+    expect(page.locator("#route-done")).to_have_text(text["done"])
+    assert tenant_state(live).access_route == "line+internet"
+
+    user = new_page()
+    sign_in(user, live)
+    expect_menu(user, locale)
