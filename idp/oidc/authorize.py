@@ -21,6 +21,7 @@ from .. import clock
 from ..auth import interactions, sessions
 from ..auth.proof import Proof
 from ..tenants import line_policy
+from .server import has_repeated_parameter
 
 
 class RequestNotSupported(OAuth2Error):
@@ -40,9 +41,9 @@ def _issuer() -> str:
 
 
 def no_repeated_parameters(params: dict[str, str], proof: Proof | None, started: float) -> None:
-    """RFC 6749 §3.1: parameters MUST NOT be included more than once (authlib
-    checks five of them; a repeated nonce or code_challenge matters as much)."""
-    if any(len(values) > 1 for _name, values in request.values.lists()):
+    """authlib checks five parameters for repeats; a repeated nonce or
+    code_challenge matters as much."""
+    if has_repeated_parameter():
         raise InvalidRequestError("a parameter is included more than once")
 
 

@@ -88,13 +88,17 @@ FORM = "application/x-www-form-urlencoded"
 FORM_ENDPOINTS = ("revocation", "introspection")
 
 
+def has_repeated_parameter() -> bool:
+    """RFC 6749 §3.1 and §3.2: parameters MUST NOT be included more than once;
+    a repeated one could be read differently by two layers."""
+    return any(len(values) > 1 for _, values in http_request.values.lists())
+
+
 def malformed_form_post() -> OAuth2Error | None:
     """What is wrong with the shape of a token-endpoint-style request, if anything."""
     if http_request.mimetype != FORM:
         return InvalidRequestError("the request body must be application/x-www-form-urlencoded")
-    # RFC 6749 §3.2: "parameters MUST NOT be included more than once"; a
-    # repeated one could be read differently by two layers.
-    if any(len(values) > 1 for _, values in http_request.values.lists()):
+    if has_repeated_parameter():
         return InvalidRequestError("a parameter is repeated")
     return None
 
