@@ -47,7 +47,7 @@ from procs import (
 BUDGET_SECONDS = 240        # the whole run, setup included; a hard stop
 WARMUP_SECONDS = 3
 SIDE_SECONDS = 4            # discovery and JWKS: cheap, so shorter runs suffice
-LOGIN_PROCESSES = 4         # enough clients to keep both gunicorn workers busy
+LOGIN_PROCESSES = 4         # enough clients to keep the gunicorn workers busy
 LOGIN_SECONDS = 10
 CEILING_SECONDS = 5
 BUSY_LOAD = 0.5             # load average above which the figures are suspect

@@ -53,6 +53,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         PERMANENT_SESSION_LIFETIME=3600,
         WTF_CSRF_TIME_LIMIT=3600,
         WTF_CSRF_CHECK_DEFAULT=False,  # forms check their own token; /token and /logout take RP posts
+        WTF_I18N_ENABLED=False,  # pages word their own errors; WTForms' catalogue would load per form
         MAX_CONTENT_LENGTH=64 * 1024,
         JSON_AS_ASCII=False,
         **overrides,
