@@ -7,7 +7,6 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
-WORKERS ?= 4
 
 .PHONY: run test bench lint debs clean translations
 
@@ -23,7 +22,7 @@ run: $(VENV)/.installed
 	$(BIN)/idp db upgrade
 	$(BIN)/idp keys ensure
 	$(BIN)/idp demo
-	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - wsgi:app
+	ACCESS_LOG=1 $(BIN)/gunicorn -c config/gunicorn.py wsgi:app
 
 # Debian packages for the test peers, installed only when missing; apt must not
 # start system daemons (policy-rc.d), the tests start their own.

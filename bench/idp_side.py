@@ -17,9 +17,9 @@ DATABASE = "bench_idp"
 PG = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-v", "ON_ERROR_STOP=1", "-q"]
 CLIENT_ID = "demo-rp"
 CLIENT_SECRET = "demo-rp-secret"
-# Sync workers wait idle on database round trips; four keep two cores busy
-# (gunicorn suggests 2 x cores + 1). BENCH_WORKERS overrides.
-WORKERS = int(os.environ.get("BENCH_WORKERS", "4"))
+# The same settings as `make run` (config/gunicorn.py).
+GUNICORN_CONFIG = ROOT / "config" / "gunicorn.py"
+WORKERS = 4  # the ceiling runs as many argon2id processes
 ALG = "ES256"
 
 
@@ -77,11 +77,11 @@ def stack() -> str:
     """What serves our side, for the report."""
     gunicorn = run([str(BIN / "gunicorn"), "--version"]).split()[-1].strip("()")
     postgres = run([*PG, "-d", "postgres", "-At", "-c", "SHOW server_version"]).split()[0]
-    return f"gunicorn {gunicorn} -w {WORKERS} -k sync, PostgreSQL {postgres}"
+    return f"gunicorn {gunicorn} -c config/gunicorn.py (-w {WORKERS} -k sync), PostgreSQL {postgres}"
 
 
 def start(supervisor: Supervisor, port: int, env: dict[str, str], workdir: Path) -> Server:
-    cmd = [str(BIN / "gunicorn"), "-w", str(WORKERS), "-k", "sync",
+    cmd = [str(BIN / "gunicorn"), "-c", str(GUNICORN_CONFIG), "-w", str(WORKERS),
            "-b", f"127.0.0.1:{port}", "wsgi:app"]
     server = supervisor.start("idp (gunicorn)", cmd, env=env, cwd=ROOT,
                               log_path=workdir / "gunicorn.log")
