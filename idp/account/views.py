@@ -14,7 +14,7 @@ from ..auth import remember, sessions
 from ..auth.forms import LogoutForm
 from ..auth.proof import Proof
 from ..auth.views import line_refused
-from ..models import Role
+from ..models import Role, User
 from ..tenants import line_policy, lines, policy
 from .forms import AccessRouteForm, ConfirmForm, MfaPolicyForm
 
@@ -53,13 +53,23 @@ def index(proof: Proof) -> str:
     )
 
 
+def holder_settings(view: Callable[..., Any]) -> Callable[..., Any]:
+    """The contract's security settings: the holder only (manual §0)."""
+
+    @wraps(view)
+    @signed_in
+    def wrapper(proof: Proof, *args: Any, **kwargs: Any) -> Any:
+        if not policy.may_manage_security(proof.user):
+            abort(403)
+        return view(proof.user, *args, **kwargs)
+
+    return wrapper
+
+
 @bp.route("/mfa", methods=["GET", "POST"])
-@signed_in
-def mfa_policy(proof: Proof) -> Response | str:
+@holder_settings
+def mfa_policy(user: User) -> Response | str:
     """Manual §5.1: choose, then confirm on a page with the warning and a checkbox."""
-    user = proof.user
-    if not policy.may_manage_security(user):
-        abort(403)
     tenant = user.tenant
     form = MfaPolicyForm()
     if not form.is_submitted():
@@ -81,12 +91,9 @@ def mfa_policy(proof: Proof) -> Response | str:
 
 
 @bp.route("/access-route", methods=["GET", "POST"])
-@signed_in
-def access_route(proof: Proof) -> Response | str:
+@holder_settings
+def access_route(user: User) -> Response | str:
     """Manual §4.1: choose the route, confirm, done. Applies to every user of the contract."""
-    user = proof.user
-    if not policy.may_manage_security(user):
-        abort(403)
     tenant = user.tenant
     form = AccessRouteForm()
     if not form.is_submitted():
