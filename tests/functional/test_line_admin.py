@@ -4,10 +4,7 @@ Every refusal says why, and every change is audited."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import requests
@@ -19,11 +16,11 @@ from idp.cli import add_user
 from idp.models import Role, Tenant
 
 from ..conftest import Live
+from ..console import idp
 from ..line_steps import COP_LINE, LINE, line_browser, register_line, serve, set_mfa, tenant_state
 from ..mfa_steps import audit_events, path_of, sign_in
 from ..rp import DEMO_HOLDER, DEMO_PASSWORD, DEMO_USER, Browser, parse_forms, text_of
 
-IDP = Path(sys.executable).with_name("idp")
 ADMIN = "admin@demo.example"
 EXPIRED = "画面の有効期限が切れました。もう一度入力してください。"
 
@@ -154,16 +151,7 @@ def test_the_console_over_a_line_of_a_line_only_tenant(live):
 
 def _idp(live: Live, *args: str) -> subprocess.CompletedProcess[str]:
     """The installed console script, against the live provider's database."""
-    s = live.settings
-    env = {
-        **os.environ,
-        "IDP_ISSUER": s.issuer,
-        "IDP_DATABASE_URL": s.database_url,
-        "IDP_KEYS_DIR": str(s.keys_dir),
-        "IDP_VAR_DIR": str(s.var_dir),
-        "IDP_SECRET_KEY": s.secret_key,
-    }
-    return subprocess.run([str(IDP), *args], env=env, capture_output=True, text=True, timeout=60, check=False)
+    return idp(live.settings, *args)
 
 
 def _in_process(live: Live, *args: str) -> Result:

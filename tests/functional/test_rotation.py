@@ -10,10 +10,7 @@ operator, by cron (--if-due), or the provider rotating by itself.
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -31,31 +28,13 @@ from idp.config import Settings
 from idp.keys import ALGORITHMS, KEYSET_FILE, KeyStore
 
 from ..conftest import Live, make_settings, start_live
+from ..console import idp
 from ..rp import DEMO_CLIENT, DEMO_SECRET, RelyingParty, callback_params
 
-IDP = str(Path(sys.executable).with_name("idp"))
 TIMEOUT = 10
 
 
 # -- the command, as an operator or cron runs it -------------------------------------
-
-
-def idp_env(settings: Settings, **extra: str) -> dict[str, str]:
-    """The environment of an `idp` process working on the same folder and database."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("IDP_")}
-    env.update(
-        IDP_ISSUER=settings.issuer,
-        IDP_DATABASE_URL=settings.database_url,
-        IDP_KEYS_DIR=str(settings.keys_dir),
-        IDP_VAR_DIR=str(settings.var_dir),
-        IDP_SECRET_KEY=settings.secret_key,
-        **extra,
-    )
-    return env
-
-
-def idp(settings: Settings, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([IDP, *args], env=idp_env(settings, **extra), capture_output=True, text=True, timeout=120)
 
 
 @pytest.fixture(scope="module")

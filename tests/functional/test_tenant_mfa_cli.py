@@ -3,10 +3,7 @@ rules and the same audit event as the holder's page, and sign-ins follow at once
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
-from pathlib import Path
 
 from click.testing import Result
 from sqlalchemy import select
@@ -14,22 +11,14 @@ from sqlalchemy import select
 from idp import db
 from idp.models import Tenant
 
+from ..conftest import Live
+from ..console import idp
 from ..mfa_steps import audit_events, path_of, sign_in
 
-IDP = Path(sys.executable).with_name("idp")
 
-
-def _idp(live, *args: str) -> subprocess.CompletedProcess[str]:
-    s = live.settings
-    env = {
-        **os.environ,
-        "IDP_ISSUER": s.issuer,
-        "IDP_DATABASE_URL": s.database_url,
-        "IDP_KEYS_DIR": str(s.keys_dir),
-        "IDP_VAR_DIR": str(s.var_dir),
-        "IDP_SECRET_KEY": s.secret_key,
-    }
-    return subprocess.run([str(IDP), *args], env=env, capture_output=True, text=True, timeout=60, check=False)
+def _idp(live: Live, *args: str) -> subprocess.CompletedProcess[str]:
+    """The installed console script, against the live provider's database."""
+    return idp(live.settings, *args)
 
 
 def _tenant_mfa(live) -> bool:
