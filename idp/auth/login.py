@@ -50,8 +50,8 @@ def password_identity(user: User | None) -> LoginIdentity | None:
 
 
 def sign_in(email: str, password: str) -> SignIn:
-    source = audit.source_ip()
-    if throttle.source_blocked(source):
+    standing = throttle.standing(audit.source_ip(), email)
+    if standing.source_blocked:
         audit.record("login.throttled", method="pwd")
         return SignIn(Outcome.THROTTLED)
     passwords = current_app.extensions["idp.passwords"]
@@ -59,12 +59,13 @@ def sign_in(email: str, password: str) -> SignIn:
     identity = password_identity(user)
     ok = passwords.verify(identity.password_hash if identity else None, password)
     email_key = throttle.email_key(email)
-    if (user is not None and user.status == UserStatus.LOCKED) or throttle.count(email_key) >= throttle.LOCK_AFTER:
+    if (user is not None and user.status == UserStatus.LOCKED) or standing.email_locked:
         audit.record("login.failure", user=user, method="pwd", reason="locked")
         return SignIn(Outcome.LOCKED)
     if not ok or user is None or identity is None or not user.active:
         return _failed(email_key, user, "inactive" if ok else "bad_credentials")
-    throttle.clear(email_key)
+    if standing.email_failures:
+        throttle.clear(email_key)
     if passwords.needs_rehash(identity.password_hash):
         identity.password_hash = passwords.hash(password)
     audit.record("login.success", user=user, method="pwd")

@@ -6,6 +6,7 @@ by conditional UPDATEs, so concurrent failures are all counted.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import delete, select, update
@@ -60,8 +61,27 @@ def clear(key: str) -> None:
     db.session().execute(delete(SignInFailures).where(SignInFailures.key == key))
 
 
-def source_blocked(address: str | None) -> bool:
-    return count(_source_key(address)) >= SOURCE_LIMIT
+@dataclass(frozen=True)
+class Standing:
+    """Both counters that decide a password sign-in, read in one query."""
+
+    source_failures: int
+    email_failures: int
+
+    @property
+    def source_blocked(self) -> bool:
+        return self.source_failures >= SOURCE_LIMIT
+
+    @property
+    def email_locked(self) -> bool:
+        return self.email_failures >= LOCK_AFTER
+
+
+def standing(address: str | None, email: str) -> Standing:
+    keys = {_source_key(address): "source", email_key(email): "email"}
+    rows = db.session().execute(select(SignInFailures.key, SignInFailures.count).where(SignInFailures.key.in_(keys)))
+    found = {keys[key]: n for key, n in rows}
+    return Standing(found.get("source", 0), found.get("email", 0))
 
 
 def source_failed(address: str | None) -> None:
