@@ -20,10 +20,6 @@ from .sms import Sms
 log = logging.getLogger("idp.notify")
 
 
-def send_mail_now(mail: Mail) -> None:
-    current_app.extensions["idp.mail"].send(mail)
-
-
 def send_sms_now(sms: Sms) -> None:
     current_app.extensions["idp.sms"].send(sms)
 

@@ -147,15 +147,6 @@ def revoke_grant(grant_id: str, reason: str) -> bool:
     return result.rowcount == 1
 
 
-def revoke_refresh_token(token: str, client_id: str) -> bool:
-    """RFC 7009: revoking a refresh token revokes its grant and so its access tokens."""
-    row = db.session().scalar(select(RefreshToken).where(RefreshToken.token_hash == digest(token)))
-    grant = db.session().get(Grant, row.grant_id) if row else None
-    if grant is None or grant.client_id != client_id:
-        return False
-    return revoke_grant(grant.id, "revoked")
-
-
 def active_user(user_id: str) -> User | None:
     user = db.session().get(User, user_id)
     return user if user is not None and user.status == UserStatus.ACTIVE else None
