@@ -107,12 +107,16 @@ class Settings:
     access_token_ttl: int
     id_token_ttl: int
     refresh_token_ttl: int
+    refresh_absolute_days: int
     access_token_audience: str
     session_lifetime: int
     session_cookie: str
+    session_idle_minutes: int
     argon2_time_cost: int
     argon2_memory_cost: int
     argon2_parallelism: int
+    source_failure_limit: int
+    trusted_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
     line_header: str
     line_trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
 
@@ -174,13 +178,13 @@ def _without_password(url: str) -> str:
     return parts._replace(netloc=parts.netloc.replace(":" + password + "@", ":***@", 1)).geturl()
 
 
-def _networks(value: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+def _networks(value: str, name: str = "IDP_LINE_TRUSTED_PROXIES") -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
     nets = []
     for part in filter(None, (p.strip() for p in value.split(","))):
         try:
             nets.append(ipaddress.ip_network(part, strict=False))
         except ValueError:
-            raise ConfigError("IDP_LINE_TRUSTED_PROXIES", part, "not an IP address or CIDR") from None
+            raise ConfigError(name, part, "not an IP address or CIDR") from None
     return tuple(nets)
 
 
@@ -236,12 +240,16 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         access_token_ttl=_positive("IDP_TOKENS_ACCESS_TOKEN_TTL", v[("tokens", "access_token_ttl")]),
         id_token_ttl=_positive("IDP_TOKENS_ID_TOKEN_TTL", v[("tokens", "id_token_ttl")]),
         refresh_token_ttl=_positive("IDP_TOKENS_REFRESH_TOKEN_TTL", v[("tokens", "refresh_token_ttl")]),
+        refresh_absolute_days=_positive("IDP_TOKENS_REFRESH_ABSOLUTE_DAYS", v[("tokens", "refresh_absolute_days")]),
         access_token_audience=v[("tokens", "access_token_audience")],
         session_lifetime=_positive("IDP_SESSION_LIFETIME", v[("session", "lifetime")], 60),
         session_cookie=v[("session", "cookie_name")],
+        session_idle_minutes=_positive("IDP_SESSION_IDLE_MINUTES", v[("session", "idle_minutes")]),
         argon2_time_cost=_positive("IDP_PASSWORDS_TIME_COST", v[("passwords", "time_cost")]),
         argon2_memory_cost=_positive("IDP_PASSWORDS_MEMORY_COST", v[("passwords", "memory_cost")], 8),
         argon2_parallelism=_positive("IDP_PASSWORDS_PARALLELISM", v[("passwords", "parallelism")]),
+        source_failure_limit=_positive("IDP_SECURITY_SOURCE_FAILURE_LIMIT", v[("security", "source_failure_limit")]),
+        trusted_networks=_networks(v[("security", "trusted_networks")], "IDP_SECURITY_TRUSTED_NETWORKS"),
         line_header=v[("line", "header")],
         line_trusted_proxies=_networks(v[("line", "trusted_proxies")]),
     )

@@ -8,7 +8,7 @@ from .mfa import MfaEnrolment, SmsCode
 from .oauth import AuthorizationCode, Grant, RefreshToken, RevokedJti
 from .session import BrowserSession, RememberedBrowser
 from .tenant import AccessRoute, Plan, Tenant, TenantLine
-from .throttle import SignInFailures
+from .throttle import RateLimit, SignInFailures
 from .user import IdentityKind, LoginIdentity, Role, User, UserStatus
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "MfaEnrolment",
     "OneTimeLink",
     "Plan",
+    "RateLimit",
     "RefreshToken",
     "RememberedBrowser",
     "RevokedJti",

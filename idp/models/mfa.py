@@ -26,8 +26,12 @@ class MfaEnrolment(IdMixin, Base):
     # Last accepted TOTP time step: a code is accepted only for a later step,
     # by a conditional UPDATE, so a code cannot be used twice even by racing requests.
     totp_last_step: Mapped[int] = mapped_column(default=0)
-    recovery_code_hash: Mapped[str | None] = mapped_column(String(64))
+    # argon2id of the recovery code (salted and slow: it is typed, not generated per use).
+    recovery_code_hash: Mapped[str | None] = mapped_column(String(255))
     confirmed_at: Mapped[datetime | None]
+    # The registered line the factor was enrolled over, if any: such a factor, or
+    # one older than the tenant's switch to line-only, may undo line-only from the internet.
+    line_id: Mapped[str | None] = mapped_column(String(16))
 
 
 class SmsCode(IdMixin, Base):
@@ -38,6 +42,8 @@ class SmsCode(IdMixin, Base):
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     phone: Mapped[str] = mapped_column(String(20))
     purpose: Mapped[str] = mapped_column(String(16))  # "enrol" or "login"
+    # The pending sign-in the code was sent for: a code confirms only within it.
+    flow_id: Mapped[str | None] = mapped_column(String(36))
     code_hash: Mapped[str] = mapped_column(String(64))
     tries: Mapped[int] = mapped_column(default=0)
     expires_at: Mapped[datetime]

@@ -29,6 +29,8 @@ class BrowserSession(IdMixin, Base):
     last_seen_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+    # When the password was last given again for a sensitive setting.
+    reauthenticated_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship(lazy="joined")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint
@@ -28,6 +29,14 @@ class Tenant(IdMixin, Base):
     mfa_enabled: Mapped[bool] = mapped_column(default=True)
     access_route: Mapped[str] = mapped_column(String(16), default=AccessRoute.LINE_AND_INTERNET)
     status: Mapped[str] = mapped_column(String(16), default="active")
+    # When the tenant last became line-only: an internet sign-in may switch the
+    # route back only with a second factor older than this (or enrolled over a line).
+    line_only_since: Mapped[datetime | None]
+    # Two-step verification as it was before line-only switched it off, restored
+    # when the tenant admits the internet again.
+    mfa_before_line_only: Mapped[bool | None]
+    # A password reset keeps the second factor instead of clearing it (manual §6.2 clears it).
+    reset_keeps_two_step: Mapped[bool] = mapped_column(default=False)
 
     lines: Mapped[list[TenantLine]] = relationship(
         back_populates="tenant", cascade="all, delete-orphan", order_by="TenantLine.number"

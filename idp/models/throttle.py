@@ -20,3 +20,14 @@ class SignInFailures(Base):
     key: Mapped[str] = mapped_column(String(120), primary_key=True)
     count: Mapped[int] = mapped_column(default=0)
     updated_at: Mapped[datetime]
+
+
+class RateLimit(Base):
+    """At most ``limit`` uses of ``key`` in a window that starts at the first use.
+    Taken by one conditional UPDATE, so racing requests cannot exceed it."""
+
+    __tablename__ = "rate_limits"
+
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    window_started_at: Mapped[datetime]
+    count: Mapped[int] = mapped_column(default=0)
