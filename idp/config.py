@@ -178,7 +178,9 @@ def _without_password(url: str) -> str:
     return parts._replace(netloc=parts.netloc.replace(":" + password + "@", ":***@", 1)).geturl()
 
 
-def _networks(value: str, name: str = "IDP_LINE_TRUSTED_PROXIES") -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+def _networks(
+    value: str, name: str = "IDP_LINE_TRUSTED_PROXIES"
+) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
     nets = []
     for part in filter(None, (p.strip() for p in value.split(","))):
         try:

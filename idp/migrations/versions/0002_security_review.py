@@ -18,9 +18,7 @@ def upgrade() -> None:
     with op.batch_alter_table("tenants") as batch_op:
         batch_op.add_column(sa.Column("line_only_since", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("mfa_before_line_only", sa.Boolean(), nullable=True))
-        batch_op.add_column(
-            sa.Column("reset_keeps_two_step", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
+        batch_op.add_column(sa.Column("reset_keeps_two_step", sa.Boolean(), nullable=False, server_default=sa.false()))
     with op.batch_alter_table("mfa_enrolments") as batch_op:
         batch_op.alter_column("recovery_code_hash", type_=sa.String(length=255), existing_type=sa.String(length=64))
         batch_op.add_column(sa.Column("line_id", sa.String(length=16), nullable=True))
