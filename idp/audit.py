@@ -1,20 +1,44 @@
-"""Audit events for what matters: sign-ins, failures, key and policy changes."""
+"""Audit events for what matters: sign-ins, failures, key and policy changes.
+
+Each event names the client's address as the line gateway works it out
+(behind trusted proxies, the client they forwarded for, not the proxy); a
+sign-in event also names the gateway it came through and the registered line
+the gateway vouched for.
+"""
 
 from __future__ import annotations
 
 import logging
-from typing import Any
-
-from flask import has_request_context, request
+from typing import TYPE_CHECKING, Any
 
 from . import db
 from .models import AuditEvent, User
 
+if TYPE_CHECKING:
+    from .tenants.gateway import Origin
+
 log = logging.getLogger("idp.audit")
 
 
+def _origin() -> Origin:
+    # Imported here: the gateway's line numbers record their own audit events.
+    from .tenants.gateway import origin
+
+    return origin()
+
+
 def source_ip() -> str | None:
-    return request.remote_addr if has_request_context() else None
+    return _origin().client
+
+
+def _sign_in_detail(event: str) -> dict[str, str]:
+    if not event.startswith("login."):
+        return {}
+    where = _origin()
+    detail = {"gateway": where.peer} if where.via_gateway else {}
+    if where.registered_line:
+        detail["line_id"] = where.registered_line
+    return detail
 
 
 def record(
@@ -31,7 +55,7 @@ def record(
         tenant_id=tenant_id or (user.tenant_id if user else None),
         client_id=client_id,
         source_ip=source_ip(),
-        detail=detail,
+        detail={**_sign_in_detail(event), **detail},
     )
     db.session().add(row)
-    log.info("%s user=%s tenant=%s ip=%s %s", event, row.user_id, row.tenant_id, row.source_ip, detail)
+    log.info("%s user=%s tenant=%s ip=%s %s", event, row.user_id, row.tenant_id, row.source_ip, row.detail)

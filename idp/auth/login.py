@@ -1,10 +1,15 @@
 """Password sign-in: the same answer and the same cost whether or not the email exists.
 
-The steps, in order: a source address with too many recent failures waits;
-the password is verified (against a dummy hash for unknown emails, so the
-cost is the same); a locked account stays locked even with the right
-password; the 10th consecutive failure locks the account and mails an
-unlock link; a success clears the count and rehashes an outdated hash.
+The steps, in order: a client address with too many recent failures waits
+(behind the line gateway, the client it forwarded for; registered lines and
+the company's own networks are exempt); the password is verified (against a
+dummy hash for unknown emails, so the cost is the same); a line-only
+tenant's staff off its registered lines get the line error whatever the
+password (manual §1.4), so the answer tells nothing about it; a wrong
+password counts, and the 10th consecutive failure locks the account and
+mails an unlock link; only the right password of a locked account is told
+it is locked, so a locked account answers a wrong password like an unknown
+email; a success clears the count and rehashes an outdated hash.
 """
 
 from __future__ import annotations
@@ -18,7 +23,8 @@ from sqlalchemy.orm import selectinload
 
 from .. import audit, clock, db, notify
 from ..account import messages
-from ..models import IdentityKind, LoginIdentity, User, UserStatus
+from ..models import IdentityKind, LoginIdentity, Role, User, UserStatus
+from ..tenants import line_policy
 from . import throttle
 
 
@@ -27,6 +33,7 @@ class Outcome(StrEnum):
     BAD_CREDENTIALS = "bad_credentials"
     LOCKED = "locked"
     THROTTLED = "throttled"
+    LINE_REQUIRED = "line_required"
 
 
 @dataclass
@@ -50,7 +57,8 @@ def password_identity(user: User | None) -> LoginIdentity | None:
 
 
 def sign_in(email: str, password: str) -> SignIn:
-    standing = throttle.standing(audit.source_ip(), email)
+    source = throttle.source()
+    standing = throttle.standing(source, email)
     if standing.source_blocked:
         audit.record("login.throttled", method="pwd")
         return SignIn(Outcome.THROTTLED)
@@ -58,12 +66,19 @@ def sign_in(email: str, password: str) -> SignIn:
     user = find_user(email)
     identity = password_identity(user)
     ok = passwords.verify(identity.password_hash if identity else None, password)
+    if user is not None and line_required(user):
+        # Verified all the same, so that the cost does not tell either; and not
+        # counted as a failure, since the answer does not depend on the password.
+        audit.record("login.refused", user=user, method="pwd", reason="line_required")
+        return SignIn(Outcome.LINE_REQUIRED, user)
     email_key = throttle.email_key(email)
-    if (user is not None and user.status == UserStatus.LOCKED) or standing.email_locked:
+    if not ok or user is None or identity is None:
+        return _failed(source, email_key, user, "bad_credentials")
+    if user.status == UserStatus.LOCKED or standing.email_locked:
         audit.record("login.failure", user=user, method="pwd", reason="locked")
         return SignIn(Outcome.LOCKED)
-    if not ok or user is None or identity is None or not user.active:
-        return _failed(email_key, user, "inactive" if ok else "bad_credentials")
+    if not user.active:
+        return _failed(source, email_key, user, "inactive")
     if standing.email_failures:
         throttle.clear(email_key)
     if passwords.needs_rehash(identity.password_hash):
@@ -72,8 +87,19 @@ def sign_in(email: str, password: str) -> SignIn:
     return SignIn(Outcome.OK, user)
 
 
-def _failed(email_key: str, user: User | None, reason: str) -> SignIn:
-    throttle.source_failed(audit.source_ip())
+def line_required(user: User) -> bool:
+    """Whether the user's tenant admits only registered lines and this request
+    came over none of its own. Its holder goes on to the internet recovery
+    sign-in after the password (manual §4.2). A registered line of the tenant
+    is always admitted, so the policy is asked only without one (and then
+    needs no query)."""
+    if user.role == Role.HOLDER or line_policy.line_of_request(user) is not None:
+        return False
+    return not line_policy.allows(user.tenant, None)
+
+
+def _failed(source: throttle.Source, email_key: str, user: User | None, reason: str) -> SignIn:
+    throttle.source_failed(source)
     failures = throttle.bump(email_key)
     audit.record("login.failure", user=user, method="pwd", reason=reason, consecutive=failures)
     if failures < throttle.LOCK_AFTER:

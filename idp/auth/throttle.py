@@ -9,18 +9,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from flask import current_app
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import clock, db
 from ..hashing import digest
 from ..models import SignInFailures, User
+from ..tenants import gateway
 
 LOCK_AFTER = 10
 # Password spraying tries few passwords on many accounts, so no account lock
-# trips; a source address with this many failures in the window must wait.
+# trips; a client address with security.source_failure_limit failures in the
+# window must wait until the window ends.
 SOURCE_WINDOW = timedelta(minutes=15)
-SOURCE_LIMIT = 50
 
 
 def email_key(email: str) -> str:
@@ -62,27 +64,52 @@ def clear(key: str) -> None:
 
 
 @dataclass(frozen=True)
+class Source:
+    """The client address the per-source throttle counts failures for."""
+
+    address: str | None
+    exempt: bool
+    limit: int
+
+
+def source() -> Source:
+    """This request's source. Behind the line gateway it is the client the gateway
+    forwarded for, so one person's failures do not shut out everyone behind it.
+    Requests over a registered line and from security.trusted_networks are
+    exempt: the gateway and the company's own networks carry many people, and
+    the account lock still applies to each of them."""
+    settings = current_app.extensions["idp.settings"]
+    where = gateway.origin()
+    exempt = where.registered_line is not None or gateway.within(where.client, settings.trusted_networks)
+    return Source(where.client, exempt, settings.source_failure_limit)
+
+
+@dataclass(frozen=True)
 class Standing:
     """Both counters that decide a password sign-in, read in one query."""
 
+    source: Source
     source_failures: int
     email_failures: int
 
     @property
     def source_blocked(self) -> bool:
-        return self.source_failures >= SOURCE_LIMIT
+        return not self.source.exempt and self.source_failures >= self.source.limit
 
     @property
     def email_locked(self) -> bool:
         return self.email_failures >= LOCK_AFTER
 
 
-def standing(address: str | None, email: str) -> Standing:
-    keys = {_source_key(address): "source", email_key(email): "email"}
+def standing(source: Source, email: str) -> Standing:
+    keys = {email_key(email): "email"}
+    if not source.exempt:
+        keys[_source_key(source.address)] = "source"
     rows = db.session().execute(select(SignInFailures.key, SignInFailures.count).where(SignInFailures.key.in_(keys)))
     found = {keys[key]: n for key, n in rows}
-    return Standing(found.get("source", 0), found.get("email", 0))
+    return Standing(source, found.get("source", 0), found.get("email", 0))
 
 
-def source_failed(address: str | None) -> None:
-    bump(_source_key(address))
+def source_failed(source: Source) -> None:
+    if not source.exempt:
+        bump(_source_key(source.address))

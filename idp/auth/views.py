@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
@@ -12,6 +14,7 @@ from ..tenants import line_policy
 from . import interactions, pipeline, sessions
 from .forms import LoginForm, LogoutForm
 from .login import Outcome, sign_in
+from .throttle import SOURCE_WINDOW
 
 bp = Blueprint("auth", __name__)
 
@@ -24,7 +27,8 @@ def outcome_message(outcome: Outcome) -> str:
             "Your account has been blocked because of repeated failed login attempts. "
             "We have sent you a mail to unblock it; please check it."
         ),
-        Outcome.THROTTLED: _("Too many failed logins came from your network. Please wait a while and try again."),
+        # The login page adds what to do (auth/login.html).
+        Outcome.THROTTLED: _("Too many failed logins came from your network, so logins from it are paused."),
     }[outcome]
 
 
@@ -33,17 +37,22 @@ def login() -> Response | tuple[str, int]:
     form = LoginForm()
     if request.method == "GET":
         form.interaction.data = request.args.get("interaction", "")
-    error, status = None, 200
+    error, status, wait = None, 200, None
     if form.validate_on_submit():
         result = sign_in(form.email.data or "", form.password.data or "")
         if result.outcome == Outcome.OK and result.user is not None:
             return _after_password(result.user, form.interaction.data or None)
-        error, status = outcome_message(result.outcome), 429 if result.outcome == Outcome.THROTTLED else 401
+        if result.outcome == Outcome.LINE_REQUIRED:
+            return line_refused()
+        error, status = outcome_message(result.outcome), 401
+        if result.outcome == Outcome.THROTTLED:
+            # The throttle counts in fixed windows: the next one starts within this many minutes.
+            status, wait = 429, SOURCE_WINDOW // timedelta(minutes=1)
     elif form.csrf_token.errors:
         error, status = _("This page had expired. Please enter your details again."), 400
     elif request.method == "POST":
         error, status = outcome_message(Outcome.BAD_CREDENTIALS), 401
-    return render_template("auth/login.html", form=form, error=error), status
+    return render_template("auth/login.html", form=form, error=error, wait_minutes=wait), status
 
 
 def _after_password(user: User, ix: str | None) -> Response | tuple[str, int]:

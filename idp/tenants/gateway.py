@@ -7,6 +7,10 @@ the right: the client is the first hop that is not a trusted proxy. The
 left-most value is never believed for its own sake, since the client writes
 it. Anything odd (several values, a malformed or oversized value, a malformed
 chain, an untrusted sender) counts as no line, and is logged.
+
+``origin()`` works all of this out once per request; the audit log, the
+per-source throttle and the line policy all read it, so they agree on who sent
+a request.
 """
 
 from __future__ import annotations
@@ -14,9 +18,14 @@ from __future__ import annotations
 import ipaddress
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
 
-from flask import Request
+from flask import Request, current_app, g, has_request_context, request
+from sqlalchemy import select
 
+from .. import db
+from ..models import TenantLine
 from .lines import PATTERN
 
 log = logging.getLogger("idp.line")
@@ -35,9 +44,10 @@ def _address(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None
     return address
 
 
-def _trusted(value: str | None, proxies: Sequence[Network]) -> bool:
+def within(value: str | None, networks: Sequence[Network]) -> bool:
+    """Whether the address ``value`` lies in one of ``networks``."""
     address = _address(value or "")
-    return address is not None and any(address in net for net in proxies)
+    return address is not None and any(address in net for net in networks)
 
 
 def client_address(request: Request, proxies: Sequence[Network]) -> str | None:
@@ -45,14 +55,14 @@ def client_address(request: Request, proxies: Sequence[Network]) -> str | None:
     the first X-Forwarded-For hop from the right that is not one of them.
     None for a malformed chain."""
     peer = request.remote_addr
-    if not _trusted(peer, proxies):
+    if not within(peer, proxies):
         return peer
     hops = [h.strip() for part in request.headers.getlist("X-Forwarded-For") for h in part.split(",")]
     for hop in reversed(hops):
         address = _address(hop)
         if address is None:
             return None
-        if not _trusted(hop, proxies):
+        if not within(hop, proxies):
             return str(address)
     # Every hop is a trusted proxy: the request began at one of them.
     return str(_address(hops[0])) if hops else peer
@@ -65,7 +75,7 @@ def line_of(request: Request, header: str, proxies: Sequence[Network]) -> str | 
     if not values:
         return None
     peer = request.remote_addr
-    if not _trusted(peer, proxies):
+    if not within(peer, proxies):
         log.warning("line header from untrusted peer %s ignored", peer)
         return None
     if client_address(request, proxies) is None:
@@ -76,3 +86,49 @@ def line_of(request: Request, header: str, proxies: Sequence[Network]) -> str | 
         log.warning("malformed line header from %s ignored (%d value(s))", peer, len(values))
         return None
     return value
+
+
+@dataclass
+class Origin:
+    """Who sent a request: the peer that connected, the client behind it, and the
+    line the gateway vouches for."""
+
+    peer: str | None
+    # Behind trusted proxies, the client they forwarded for; the peer itself
+    # when there are none, or when their chain is malformed.
+    client: str | None
+    line: str | None
+    via_gateway: bool
+
+    @cached_property
+    def line_tenants(self) -> frozenset[str]:
+        """The tenants the line is registered to: one query per request, and none
+        without a line."""
+        if self.line is None:
+            return frozenset()
+        return frozenset(db.session().scalars(select(TenantLine.tenant_id).where(TenantLine.number == self.line)))
+
+    @property
+    def registered_line(self) -> str | None:
+        """The line, if it is registered to any tenant."""
+        return self.line if self.line_tenants else None
+
+
+NOWHERE = Origin(peer=None, client=None, line=None, via_gateway=False)
+
+
+def origin() -> Origin:
+    """This request's origin, worked out once per request; NOWHERE outside one."""
+    if not has_request_context():
+        return NOWHERE
+    if "idp_origin" not in g:
+        settings = current_app.extensions["idp.settings"]
+        proxies = settings.line_trusted_proxies
+        peer = request.remote_addr
+        g.idp_origin = Origin(
+            peer=peer,
+            client=client_address(request, proxies) or peer,
+            line=line_of(request, settings.line_header, proxies),
+            via_gateway=within(peer, proxies),
+        )
+    return g.idp_origin

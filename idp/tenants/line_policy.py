@@ -9,18 +9,16 @@ line, takes effect on the next use everywhere, without a restart.
 
 from __future__ import annotations
 
-from flask import current_app, request
-
 from ..models import AccessRoute, Role, Tenant, User
 from . import gateway, lines
 
 
 def line_of_request(user: User) -> str | None:
     """The line this request came over, if the gateway vouches for it and it is
-    registered to the user's tenant; any other line counts as none."""
-    settings = current_app.extensions["idp.settings"]
-    number = gateway.line_of(request, settings.line_header, settings.line_trusted_proxies)
-    return number if lines.is_registered(user.tenant_id, number) else None
+    registered to the user's tenant; any other line counts as none. Read from
+    the request's origin, so a sign-in looks the line up once."""
+    where = gateway.origin()
+    return where.line if user.tenant_id in where.line_tenants else None
 
 
 def allows(tenant: Tenant, line_id: str | None) -> bool:

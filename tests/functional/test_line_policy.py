@@ -102,15 +102,6 @@ def test_no_registered_line_no_code(live, browser_for: Callable[[Live], Browser]
     assert page.status_code == 403 and LINE_ERROR_JA in page.text
 
 
-def test_a_wrong_password_is_still_just_a_wrong_password(live):
-    """The line check comes after the password: it tells nobody whether a guess was right."""
-    line_only_with(live)
-    browser = live.browser()
-    browser.get("/login")
-    page = browser.submit({"email": DEMO_USER, "password": "Wrong-pass-1"})
-    assert page.status_code == 401 and LINE_ERROR_JA not in page.text
-
-
 # -- what was issued before the switch -------------------------------------------------
 
 

@@ -5,15 +5,30 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from idp import clock
 from idp.auth import throttle
 
+from ..conftest import start_live
 from ..mfa_steps import path_of, sign_in, user_status
 from ..rp import DEMO_HOLDER, DEMO_USER
 
 
-def test_a_spraying_source_waits_and_no_account_is_locked(live, monkeypatch):
-    monkeypatch.setattr(throttle, "SOURCE_LIMIT", 6)
+@pytest.fixture
+def live(database_url, tmp_path, key_template, mail, sms):
+    """A provider whose per-source limit (security.source_failure_limit) is 6."""
+    yield from start_live(
+        database_url,
+        tmp_path,
+        key_template,
+        IDP_SMTP_URL=mail.url,
+        IDP_SMS_WEBHOOK_URL=sms.url,
+        IDP_SECURITY_SOURCE_FAILURE_LIMIT="6",
+    )
+
+
+def test_a_spraying_source_waits_and_no_account_is_locked(live):
     browser = live.browser()
     for email in [DEMO_USER, DEMO_HOLDER, "nobody@demo.example"] * 2:
         answer = sign_in(browser, email=email, password="Spring-2026!")
