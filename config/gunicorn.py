@@ -11,3 +11,7 @@ bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 worker_class = "sync"
 workers = int(os.environ.get("WORKERS", "4"))
 accesslog = "-" if os.environ.get("ACCESS_LOG") else None
+# Method, path (without the query), status, bytes, time and duration only: the
+# query of a mailed link's page (reset, unlock) carries a one-time ticket, and
+# neither it nor a Referer that may hold one belongs in a log.
+access_log_format = '%(t)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss'

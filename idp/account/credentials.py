@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import select
 
-from .. import audit, db
+from .. import audit, db, notify, ratelimit
 from ..auth import remember
-from ..auth.login import password_identity, unlock
+from ..auth.login import find_user, password_identity, unlock
 from ..mfa import enrolment
-from ..models import Grant, IdentityKind, LoginIdentity, User
+from ..models import Grant, IdentityKind, LoginIdentity, User, UserStatus
 from ..oidc import store
+from . import messages
+
+RESET_MAILS_PER_HOUR = 3
 
 
 def set_password(user: User, password: str) -> None:
@@ -27,15 +31,43 @@ def set_password(user: User, password: str) -> None:
     user.security_stamp = secrets.token_hex(16)
 
 
-def reset_password(user: User, password: str) -> None:
+def request_reset(email: str) -> None:
+    """Mail a reset link to an account that signs in with a password (manual
+    §6.2), at most three an hour, counted by the database so that racing
+    requests cannot pass together. Runs after the response (notify.after_response):
+    the page does the same work whatever the email."""
+    user = find_user(email)
+    eligible = (
+        user is not None
+        and password_identity(user) is not None
+        and user.status in (UserStatus.ACTIVE, UserStatus.LOCKED)
+    )
+    sent = False
+    if user is not None and eligible:
+        sent = ratelimit.take(f"reset-mail:{user.id}", RESET_MAILS_PER_HOUR, timedelta(hours=1))
+        if sent:
+            notify.send_mail_after_response(messages.reset_mail(user))
+    audit.record("password.reset_requested", user=user if eligible else None, sent=sent)
+
+
+def reset_password(user: User, password: str) -> bool:
     """Manual §6.2: a reset unlocks the account and clears two-step verification
-    (number, authenticator, recovery code, remembered browsers), so the next
-    login enrols again. Tokens granted before are revoked: whoever held the
-    old password may hold them."""
+    (number, authenticator, recovery code), so the next login enrols again,
+    unless the tenant keeps it (Tenant.reset_keeps_two_step). A mailbox alone
+    then takes over the account, so a cleared factor is announced to its phone
+    and to the tenant's holder and admins. Remembered browsers and tokens
+    granted before end either way: whoever held the old password may hold
+    them. True if the second step was kept."""
     set_password(user, password)
     unlock(user, "password_reset")
-    enrolment.clear(user)
+    kept = user.tenant.reset_keeps_two_step
+    cleared = None if kept else enrolment.confirmed(user)
+    if not kept:
+        enrolment.clear(user)
     remember.forget_all(user)
     for grant_id in db.session().scalars(select(Grant.id).where(Grant.user_id == user.id, Grant.revoked_at.is_(None))):
         store.revoke_grant(grant_id, "password_reset")
-    audit.record("password.reset", user=user)
+    audit.record("password.reset", user=user, two_step="kept" if kept else "cleared" if cleared else "none")
+    if cleared is not None:
+        messages.tell_of_cleared_two_step(user, cleared.phone if cleared.method == "sms" else None)
+    return kept

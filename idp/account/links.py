@@ -1,5 +1,6 @@
 """One-time links sent by mail: scoped to one purpose, valid 14 days, used once,
-and dead as soon as the user's credentials change (security stamp)."""
+dead as soon as the user's credentials change (security stamp), and replaced
+by the next link of the same purpose sent to the same user."""
 
 from __future__ import annotations
 
@@ -17,8 +18,20 @@ VALIDITY = timedelta(days=14)
 
 
 def create(purpose: str, user: User, endpoint: str, **data: Any) -> str:
-    """Store a link for ``purpose`` and return its URL on the issuer's host."""
-    token = new_token(32)
+    """Store a link for ``purpose`` and return its URL on the issuer's host; the
+    user's earlier links for ``purpose`` stop working (only the latest mail counts)."""
+    token, now = new_token(32), clock.now()
+    db.session().execute(
+        update(OneTimeLink)
+        .where(
+            OneTimeLink.user_id == user.id,
+            OneTimeLink.purpose == purpose,
+            OneTimeLink.used_at.is_(None),
+            OneTimeLink.expires_at > now,
+        )
+        .values(expires_at=now)
+        .execution_options(synchronize_session=False)
+    )
     db.session().add(
         OneTimeLink(
             token_hash=digest(token),
@@ -26,7 +39,7 @@ def create(purpose: str, user: User, endpoint: str, **data: Any) -> str:
             user_id=user.id,
             security_stamp=user.security_stamp,
             data=data,
-            expires_at=clock.now() + VALIDITY,
+            expires_at=now + VALIDITY,
         )
     )
     issuer = current_app.extensions["idp.settings"].issuer

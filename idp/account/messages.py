@@ -1,12 +1,26 @@
-"""The mails the account pages send, with the manual's subjects and bodies."""
+"""The mails and notices the account pages send, with the manual's subjects and bodies."""
 
 from __future__ import annotations
 
+from datetime import timedelta, timezone
+
 from flask import render_template
 
+from .. import clock, notify
 from ..mail import Mail
 from ..models import User
+from ..sms import Sms
+from ..tenants.notices import tell_managers
 from . import links
+
+JST = timezone(timedelta(hours=9), "JST")
+
+TWO_STEP_RESET_SMS = (
+    "【ワークストレージ】パスワードの再設定に伴い、2段階認証の登録をリセットしました。"
+    "お心当たりがない場合は、至急契約者・管理者にご連絡ください。"
+    "Work Storage: your two-step verification was reset with your password. "
+    "If this was not you, contact your administrator at once."
+)
 
 
 def _mail(user: User, subject: str, template: str, **context: str) -> Mail:
@@ -22,3 +36,19 @@ def unlock_mail(user: User) -> Mail:
 def reset_mail(user: User) -> Mail:
     url = links.create("reset", user, "recovery.reset")
     return _mail(user, "【ワークストレージ】パスワードリセット", "reset", url=url)
+
+
+def tell_of_cleared_two_step(user: User, phone: str | None) -> None:
+    """A password reset cleared ``user``'s second factor: an SMS to the number it
+    had (if it was one), a mail to the tenant's holder and admins, after the response."""
+    if phone:
+        notify.send_sms_after_response(Sms(to=phone, body=TWO_STEP_RESET_SMS))
+    when = clock.now().astimezone(JST).strftime("%Y/%m/%d %H:%M JST")
+    tell_managers(
+        user.tenant,
+        "【ワークストレージ】2段階認証の登録のリセット",
+        "two_step_reset",
+        user_email=user.email,
+        user_name=user.name or user.email,
+        when=when,
+    )

@@ -1,6 +1,6 @@
-"""Manual §6.2: forgotten password. The mailed link leads to the reset page, which names
-each broken rule; the reset unlocks the account and clears two-step verification,
-so the next sign-in enrols again."""
+"""Manual §6.2: forgotten password. The mailed link leads to the reset page (its ticket
+gone from the address bar), which names each broken rule; the reset unlocks the
+account and clears two-step verification, so the next sign-in enrols again."""
 
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ def test_forgot_password_resets_unlocks_and_clears_two_step(live, mail, page: Pa
     expect(page.locator("#forgot-sent")).to_be_visible()
 
     page.goto(mail_link(live, mail))
+    assert page.url == live.url + "/password/reset"
     _reset_with(page, "abc", "abd")
     expect(page.locator(".error")).to_have_text(
         [TEXT[locale]["too_short"], TEXT[locale]["too_few_kinds"], TEXT[locale]["mismatch"]]

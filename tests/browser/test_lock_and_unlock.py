@@ -1,5 +1,5 @@
 """Manual §6.1: ten wrong passwords lock the account; the mail's one link unlocks it,
-once."""
+once, from a page whose address no longer holds the ticket."""
 
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ def test_ten_failures_lock_and_the_mailed_link_unlocks(live, mail, page: Page, l
     assert mail.inbox.wait_for(DEMO_USER).subject == "【ワークストレージ】アカウントロック"
     link = mail_link(live, mail)  # exactly one link, on the issuer
     page.goto(link)
+    assert page.url == live.url + "/unlock"
     page.click("#unlock")
     expect(page.locator("#unlocked")).to_have_text(TEXT[locale]["unlocked"])
 
