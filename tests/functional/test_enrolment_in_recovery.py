@@ -1,6 +1,7 @@
 """A holder signing in from the internet to undo line-only (manual §4.1) gives a
 second factor set up before; that sign-in never sets one up, whatever page it
-asks for: whoever has the password would otherwise hold the contract."""
+asks for: whoever has the password would otherwise hold the contract. A factor
+set up over a registered line records that line."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ from idp import db
 from idp.mfa import enrolment
 
 from ..conftest import Live
-from ..line_steps import OTHER_LINE, line_only_with, serve
+from ..line_steps import LINE, OTHER_LINE, line_browser, line_only_with, register_line, serve, set_mfa
 from ..mfa_steps import (
     PHONE,
+    PHONE_E164,
     align_to_step,
     audit_events,
     enrol_totp,
@@ -22,7 +24,8 @@ from ..mfa_steps import (
     totp_code,
     user_named,
 )
-from ..rp import DEMO_HOLDER, Browser, parse_forms
+from ..rp import DEMO_HOLDER, DEMO_USER, Browser, parse_forms
+from ..transports import code_in
 
 REFUSED_JA = "このログインでは2段階認証を設定できません。"
 REFUSED_EN = (
@@ -98,3 +101,22 @@ def test_the_factor_it_has_is_still_asked_for(live, recovering):
     secret, _recovery = enrol_totp(live, DEMO_HOLDER)
     assert path_of(browser.get("/mfa/challenge")) == "/mfa/challenge"
     assert path_of(browser.submit({"code": totp_code(secret, 1)})) == "/account"
+
+
+def _enrol_by_sms(browser: Browser, email: str, sms, sent_before: int) -> None:
+    assert path_of(sign_in(browser, email)) == "/mfa/setup"
+    browser.get("/mfa/setup/sms")
+    assert path_of(browser.submit({"phone": PHONE})) == "/mfa/setup/sms/verify"
+    code = code_in(sms.inbox.wait_for(PHONE_E164, after=sent_before).body)
+    assert 'id="recovery-code"' in browser.submit({"code": code}).text
+
+
+def test_a_factor_set_up_over_a_line_records_the_line(live, sms):
+    register_line(live)
+    set_mfa(live, True)
+    _enrol_by_sms(line_browser(live), DEMO_HOLDER, sms, 0)
+    _enrol_by_sms(live.browser(), DEMO_USER, sms, 1)  # from the internet
+    (over_line,) = enrolment_rows(live, DEMO_HOLDER)
+    (from_internet,) = enrolment_rows(live, DEMO_USER)
+    assert (over_line.phone, over_line.line_id) == (PHONE_E164, LINE)
+    assert (from_internet.phone, from_internet.line_id) == (PHONE_E164, None)
