@@ -17,7 +17,7 @@ from sqlalchemy import select
 from idp import clock, db
 from idp.auth import login
 from idp.mfa import enrolment, totp
-from idp.models import AuditEvent, User
+from idp.models import AuditEvent, MfaEnrolment, User
 
 from .conftest import Live
 from .rp import DEMO_PASSWORD, DEMO_USER, Browser, parse_forms
@@ -76,20 +76,20 @@ def user_named(email: str = DEMO_USER) -> User:
 
 def enrol_totp(live: Live, email: str = DEMO_USER) -> tuple[str, str]:
     """Give ``email`` a confirmed authenticator; returns (secret, recovery code)."""
+    secret = totp.new_secret()
     with live.app.app_context():
-        draft = enrolment.draft(user_named(email), "totp")
-        recovery = enrolment.confirm(draft)
-        secret = totp.secret_of(draft)
+        recovery = enrolment.enrol(user_named(email), "totp", totp_secret=secret)
         db.commit()
-    assert secret
+    assert recovery
     return secret, recovery
 
 
 def enrol_sms(live: Live, email: str = DEMO_USER, phone: str = PHONE_E164) -> str:
     """Give ``email`` a confirmed SMS number; returns the recovery code."""
     with live.app.app_context():
-        recovery = enrolment.confirm(enrolment.draft(user_named(email), "sms", phone))
+        recovery = enrolment.enrol(user_named(email), "sms", phone=phone)
         db.commit()
+    assert recovery
     return recovery
 
 
@@ -107,6 +107,13 @@ def user_status(live: Live, email: str = DEMO_USER) -> str:
 def is_enrolled(live: Live, email: str = DEMO_USER) -> bool:
     with live.app.app_context():
         return enrolment.confirmed(user_named(email)) is not None
+
+
+def enrolment_rows(live: Live, email: str = DEMO_USER) -> list[MfaEnrolment]:
+    """What the database holds of ``email``'s second factor, confirmed or not."""
+    with live.app.app_context():
+        user = user_named(email)
+        return list(db.session().scalars(select(MfaEnrolment).where(MfaEnrolment.user_id == user.id)))
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ that was proven (``amr``), and the waiting authorization request resumes.
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from flask import redirect, session, url_for
@@ -55,9 +56,11 @@ def after_password(user: User, ix: str | None, line_id: str | None = None, holde
 
 def _second_step(user: User, ix: str | None, line_id: str | None, why: str = "browser") -> Response:
     """``why`` tells the enrolment page what to say: a new browser, a first
-    sign-in over a line, or a holder's recovery sign-in."""
+    sign-in over a line, or a holder's recovery sign-in. ``flow`` names this
+    sign-in: what it is shown or sent while enrolling confirms only within it."""
     session[PENDING] = {
         "uid": user.id,
+        "flow": _new_flow(),
         "stamp": user.security_stamp,
         "ix": ix,
         "line": line_id,
@@ -76,6 +79,18 @@ def pending() -> tuple[User, dict[str, Any]] | None:
     if user is None or not user.active or user.security_stamp != state["stamp"]:
         return None
     return user, state
+
+
+def _new_flow() -> str:
+    return secrets.token_urlsafe(18)
+
+
+def flow_of(state: dict[str, Any]) -> str:
+    """The pending sign-in's flow id (a state from before flow ids gets one now)."""
+    if not state.get("flow"):
+        state["flow"] = _new_flow()
+        update_pending(flow=state["flow"])
+    return state["flow"]
 
 
 def abandon() -> None:

@@ -1,42 +1,60 @@
-"""A user's second factor: draft, confirm, reset."""
+"""A user's second factor: recorded once proven, read, cleared.
+
+Nothing is written while a factor is being set up: the authenticator secret or
+the phone number waits in the pending sign-in that showed or reached it
+(idp/mfa/views.py), so only that sign-in can confirm it. Rows left
+unconfirmed by earlier versions count as no factor and give way here.
+"""
 
 from __future__ import annotations
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 
 from .. import clock, db
 from ..models import MfaEnrolment, User
 from . import recovery, totp
 
 
-def of(user: User) -> MfaEnrolment | None:
-    return db.session().scalar(select(MfaEnrolment).where(MfaEnrolment.user_id == user.id))
-
-
 def confirmed(user: User) -> MfaEnrolment | None:
-    enrolment = of(user)
-    return enrolment if enrolment is not None and enrolment.confirmed_at is not None else None
+    return db.session().scalar(
+        select(MfaEnrolment).where(MfaEnrolment.user_id == user.id, MfaEnrolment.confirmed_at.is_not(None))
+    )
 
 
-def draft(user: User, method: str, phone: str | None = None) -> MfaEnrolment:
-    """Start (or restart) enrolment; a confirmed enrolment is never replaced here."""
-    enrolment = of(user)
-    if enrolment is not None and enrolment.confirmed_at is not None:
-        raise ValueError("already enrolled")
-    if enrolment is None:
-        enrolment = MfaEnrolment(user_id=user.id, method=method)
-        db.session().add(enrolment)
-    enrolment.method, enrolment.phone = method, phone
-    if method == "totp" and not enrolment.totp_secret:
-        enrolment.totp_secret = totp.seal_secret(totp.new_secret())
-    db.session().flush()
-    return enrolment
+def enrol(
+    user: User,
+    method: str,
+    *,
+    phone: str | None = None,
+    totp_secret: str | None = None,
+    totp_step: int = 0,
+    line_id: str | None = None,
+) -> str | None:
+    """Record the factor just proven and return its first recovery code (shown once).
 
-
-def confirm(enrolment: MfaEnrolment) -> str:
-    """Mark the enrolment complete and return its first recovery code (shown once)."""
-    enrolment.confirmed_at = clock.now()
-    return recovery.set_new(enrolment)
+    ``totp_step`` is the step of the code that proved the authenticator: it is
+    used, and no earlier one is accepted later. ``line_id`` is the registered
+    line of the sign-in, if any. None if the user has a factor already: of two
+    racing confirmations, the unique ``user_id`` lets exactly one insert."""
+    session = db.session()
+    session.execute(delete(MfaEnrolment).where(MfaEnrolment.user_id == user.id, MfaEnrolment.confirmed_at.is_(None)))
+    row = MfaEnrolment(
+        user_id=user.id,
+        method=method,
+        phone=phone,
+        totp_secret=totp.seal_secret(totp_secret) if totp_secret else None,
+        totp_last_step=totp_step,
+        confirmed_at=clock.now(),
+        line_id=line_id,
+    )
+    code = recovery.set_new(row)
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        return None
+    return code
 
 
 def clear(user: User) -> None:

@@ -9,9 +9,9 @@ from datetime import timedelta
 from enum import StrEnum
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, select, update
 
-from .. import clock, db
+from .. import clock, db, ratelimit
 from ..hashing import keyed_digest
 from ..models import SmsCode, User
 from ..sms import Sms
@@ -57,30 +57,24 @@ def _key() -> str:
     return current_app.extensions["idp.settings"].secret_key
 
 
-def may_send(user: User) -> SendRefused | None:
-    """Resends are throttled per user: one a minute, five an hour."""
-    now = clock.now()
-    recent = (
-        db.session()
-        .execute(
-            select(func.count(SmsCode.id), func.max(SmsCode.created_at)).where(
-                SmsCode.user_id == user.id, SmsCode.created_at > now - timedelta(hours=1)
-            )
-        )
-        .one()
-    )
-    count, last = recent
-    if last is not None and now - last < RESEND_AFTER:
+def take_send(user: User) -> SendRefused | None:
+    """Take one of the user's sends: one a minute, five an hour.
+
+    Each limit is an atomic use of a counter (idp/ratelimit.py), so racing
+    requests cannot all pass a count read before any of them sent. The uses
+    are given back when the request rolls back, as it does when nothing was
+    sent (a refusal here, or a failing gateway)."""
+    if not ratelimit.take(f"sms-minute:{user.id}", 1, RESEND_AFTER):
         return SendRefused.TOO_SOON
-    if count >= MAX_PER_HOUR:
+    if not ratelimit.take(f"sms-hour:{user.id}", MAX_PER_HOUR, timedelta(hours=1)):
         return SendRefused.TOO_MANY
     return None
 
 
-def _latest_unused(user: User, purpose: str) -> SmsCode | None:
+def _latest_unused(user: User, purpose: str, *where: ColumnElement[bool]) -> SmsCode | None:
     return db.session().scalar(
         select(SmsCode)
-        .where(SmsCode.user_id == user.id, SmsCode.purpose == purpose, SmsCode.used_at.is_(None))
+        .where(SmsCode.user_id == user.id, SmsCode.purpose == purpose, SmsCode.used_at.is_(None), *where)
         .order_by(SmsCode.created_at.desc())
         .limit(1)
     )
@@ -92,8 +86,10 @@ def has_live_code(user: User, purpose: str) -> bool:
     return row is not None and row.expires_at > clock.now() and row.tries < MAX_TRIES
 
 
-def new_code(user: User, phone: str, purpose: str) -> tuple[SmsCode, Sms]:
-    """Store a new code (earlier ones of the same purpose die) and the message to send."""
+def new_code(user: User, phone: str, purpose: str, flow: str | None = None) -> tuple[SmsCode, Sms]:
+    """Store a new code (earlier ones of the same purpose die) and the message to send.
+
+    An enrolment code names the pending sign-in (``flow``) it was sent for."""
     code = f"{secrets.randbelow(10**6):06d}"
     now = clock.now()
     db.session().execute(
@@ -106,6 +102,7 @@ def new_code(user: User, phone: str, purpose: str) -> tuple[SmsCode, Sms]:
         user_id=user.id,
         phone=phone,
         purpose=purpose,
+        flow_id=flow,
         code_hash=keyed_digest(_key(), code),
         expires_at=now + TTL,
         created_at=now,
@@ -116,10 +113,23 @@ def new_code(user: User, phone: str, purpose: str) -> tuple[SmsCode, Sms]:
 
 
 def check(user: User, purpose: str, code: str) -> CheckResult:
-    """Check the latest code; each try is counted, and the right code is used up,
-    both by conditional UPDATEs so racing requests cannot both win."""
+    """Check the latest code of ``purpose``."""
+    return _check(_latest_unused(user, purpose), code)
+
+
+def check_enrolment(user: User, flow: str, phone: str, code: str) -> tuple[CheckResult, str | None]:
+    """Check the code sent for enrolment in the sign-in ``flow`` to ``phone``, and
+    return the number it was sent to: a code confirms only the number that got
+    it, and only in the sign-in that asked for it."""
+    row = _latest_unused(user, "enrol", SmsCode.flow_id == flow, SmsCode.phone == phone)
+    result = _check(row, code)
+    return result, row.phone if row is not None and result == CheckResult.OK else None
+
+
+def _check(row: SmsCode | None, code: str) -> CheckResult:
+    """Each try is counted, and the right code is used up, both by conditional
+    UPDATEs so racing requests cannot both win."""
     session, now = db.session(), clock.now()
-    row = _latest_unused(user, purpose)
     if row is None or row.expires_at <= now:
         return CheckResult.EXPIRED
     counted = session.execute(

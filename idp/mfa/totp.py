@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hmac
 import io
 
 import pyotp
@@ -26,6 +27,18 @@ def seal_secret(secret: str) -> str:
 
 def secret_of(enrolment: MfaEnrolment) -> str | None:
     return sealing.unseal("totp", enrolment.totp_secret)
+
+
+def seal_shown(flow: str, secret: str) -> str:
+    """A secret being enrolled, sealed for the state of the one pending sign-in
+    (``flow``) that showed it; it is never stored before it is confirmed."""
+    return sealing.seal("totp-shown", f"{flow} {secret}")
+
+
+def unseal_shown(flow: str, sealed: str | None, max_age: int) -> str | None:
+    """The secret the sign-in ``flow`` showed, if it is still young enough."""
+    owner, _, secret = (sealing.unseal("totp-shown", sealed, max_age) or "").partition(" ")
+    return secret if secret and hmac.compare_digest(owner, flow) else None
 
 
 def provisioning_uri(secret: str, email: str) -> str:

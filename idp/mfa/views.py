@@ -49,15 +49,16 @@ class SendProblem:
     refused: sms.SendRefused | None = None
 
 
-def _send_code(user: User, phone: str, purpose: str) -> SendProblem | None:
+def _send_code(user: User, phone: str, purpose: str, flow: str | None = None) -> SendProblem | None:
     """Send a new SMS code at once; what went wrong if it cannot be sent (nothing is used up)."""
-    if refused := sms.may_send(user):
+    if refused := sms.take_send(user):
+        db.session().rollback()  # nothing is sent: the minute taken before an hour refused is given back
         message = {
             sms.SendRefused.TOO_SOON: _("A code was sent a moment ago. Please wait a minute before asking again."),
             sms.SendRefused.TOO_MANY: _("Too many codes were sent. Please try again in an hour."),
         }[refused]
         return SendProblem(message, 429, refused)
-    _row, message = sms.new_code(user, phone, purpose)
+    _row, message = sms.new_code(user, phone, purpose, flow)
     try:
         notify.send_sms_now(message)
     except TransportError as e:
@@ -95,44 +96,70 @@ def next_step(user: User, state: dict[str, Any]) -> Response | tuple[str, int]:
     return redirect(url_for("mfa.challenge"))
 
 
+def enrolling(view: Callable[..., Any]) -> Callable[..., Any]:
+    """The enrolment pages: only for a sign-in whose user has no second factor yet.
+
+    A holder signing in from the internet to undo line-only never enrols a
+    factor: whoever has the password would then hold the contract's settings.
+    The factor must come from a registered line, or from before line-only."""
+
+    @wraps(view)
+    def wrapper(user: User, state: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        if state.get("why") == "recovery":
+            audit.record("mfa.enrolment_refused", user=user, why="recovery")
+            message = _(
+                "Two-step verification cannot be set up in this sign-in. "
+                "Sign in over a registered line, or ask the service operator."
+            )
+            return render_template("mfa/error.html", message=message), 403
+        if enrolment.confirmed(user):
+            return redirect(url_for("mfa.challenge"))
+        return view(user, state, *args, **kwargs)
+
+    return signing_in(wrapper)
+
+
 @bp.route("/setup")
-@signing_in
+@enrolling
 def setup(user: User, state: dict[str, Any]) -> Response | str:
-    if enrolment.confirmed(user):
-        return redirect(url_for("mfa.challenge"))
     return render_template("mfa/setup.html", why=state.get("why", "browser"))
 
 
 @bp.route("/setup/sms", methods=["GET", "POST"])
-@signing_in
+@enrolling
 def setup_sms(user: User, state: dict[str, Any]) -> Response | str:
-    if enrolment.confirmed(user):
-        return redirect(url_for("mfa.challenge"))
-    form, error = PhoneForm(), None
+    """The number is kept in this sign-in only once its code was sent."""
+    form, error, sent_to = PhoneForm(), None, None
     if form.validate_on_submit():
         phone = sms.normalize_phone(form.phone.data or "")
         if phone is None:
             error = _("Enter the number of a mobile phone that can receive SMS, such as 090-1234-5678.")
+        elif (problem := _send_code(user, phone, "enrol", pipeline.flow_of(state))) is None:
+            pipeline.update_pending(sms_phone=phone)
+            return redirect(url_for("mfa.setup_sms_verify"))
+        elif problem.refused == sms.SendRefused.TOO_SOON and (sent_to := state.get("sms_phone")):
+            error = _(
+                "A code was sent a moment ago to the number ending in %(tail)s, which stays the number to confirm. "
+                "Enter that code, or wait a minute before sending a code to another number.",
+                tail=sent_to[-4:],
+            )
         else:
-            enrolment.draft(user, "sms", phone)
-            problem = _send_code(user, phone, "enrol")
-            if problem is None:
-                return redirect(url_for("mfa.setup_sms_verify"))
             error = problem.message
-    return render_template("mfa/setup_sms.html", form=form, error=error)
+    return render_template("mfa/setup_sms.html", form=form, error=error, sent_to=sent_to)
 
 
 @bp.route("/setup/sms/verify", methods=["GET", "POST"])
-@signing_in
+@enrolling
 def setup_sms_verify(user: User, state: dict[str, Any]) -> Response | str:
-    draft = enrolment.of(user)
-    if draft is None or draft.method != "sms" or draft.confirmed_at is not None:
-        return redirect(url_for("mfa.next_step"))
+    """A code confirms only the number it was sent to, in the sign-in that sent it."""
+    phone = state.get("sms_phone")
+    if not phone:
+        return redirect(url_for("mfa.setup_sms"))
     form, error = CodeForm(), None
     if form.validate_on_submit():
-        result = sms.check(user, "enrol", form.code.data or "")
-        if result == sms.CheckResult.OK:
-            return _enrolled(user, draft, "sms", form.remember.data)
+        result, sent_to = sms.check_enrolment(user, pipeline.flow_of(state), phone, form.code.data or "")
+        if sent_to is not None:
+            return _enrolled(user, state, "sms", form.remember.data, phone=sent_to)
         if locked := _failed(user, "sms", result.value):
             return locked
         error = _code_error(result)
@@ -141,33 +168,42 @@ def setup_sms_verify(user: User, state: dict[str, Any]) -> Response | str:
         form=form,
         error=error,
         method="sms",
-        phone=draft.phone,
-        resend=url_for("mfa.resend", purpose="enrol"),
+        phone=phone,
+        resend=url_for("mfa.resend_enrolment"),
         enrolling=True,
     )
 
 
-@bp.route("/setup/totp", methods=["GET", "POST"])
-@signing_in
-def setup_totp(user: User, state: dict[str, Any]) -> Response | str:
-    if enrolment.confirmed(user):
-        return redirect(url_for("mfa.challenge"))
-    draft = enrolment.of(user)
-    if draft is None or draft.method != "totp":
-        draft = enrolment.draft(user, "totp")
-    secret = totp.secret_of(draft) or ""
+@bp.route("/setup/totp")
+@enrolling
+def setup_totp(user: User, state: dict[str, Any]) -> str:
+    """Each display makes a new secret, kept sealed in this sign-in only: one shown
+    before (to this or any other sign-in) can no longer be confirmed."""
+    secret = totp.new_secret()
+    pipeline.update_pending(totp_shown=totp.seal_shown(pipeline.flow_of(state), secret))
+    uri = totp.provisioning_uri(secret, user.email)
+    return render_template(
+        "mfa/setup_totp.html", form=CodeForm(), error=None, uri=uri, qr=totp.qr_svg_data_uri(uri), secret=secret
+    )
+
+
+@bp.route("/setup/totp", methods=["POST"])
+@enrolling
+def setup_totp_verify(user: User, state: dict[str, Any]) -> Response | str:
+    """Confirm the secret this sign-in showed. After a wrong code the page asks
+    again without showing the secret a second time; a new QR code is a new secret."""
+    secret = totp.unseal_shown(pipeline.flow_of(state), state.get("totp_shown"), pipeline.PENDING_TTL)
+    if secret is None:
+        return redirect(url_for("mfa.setup_totp"))
     form, error = CodeForm(), None
     if form.validate_on_submit():
         step = totp.matching_step(secret, form.code.data or "")
-        if step is not None and totp.accept(draft, step):
-            return _enrolled(user, draft, "totp", form.remember.data)
+        if step is not None:
+            return _enrolled(user, state, "totp", form.remember.data, totp_secret=secret, totp_step=step)
         if locked := _failed(user, "otp", "wrong"):
             return locked
         error = _("The code is not correct. Enter the 6 digits your authenticator app shows now.")
-    uri = totp.provisioning_uri(secret, user.email)
-    return render_template(
-        "mfa/setup_totp.html", form=form, error=error, uri=uri, qr=totp.qr_svg_data_uri(uri), secret=secret
-    )
+    return render_template("mfa/setup_totp.html", form=form, error=error, uri=None)
 
 
 def _failure_key(user: User) -> str:
@@ -189,11 +225,21 @@ def _failed(user: User, method: str, reason: str) -> tuple[str, int] | None:
     return render_template("mfa/error.html", message=outcome_message(Outcome.LOCKED)), 401
 
 
-def _enrolled(user: User, draft: Any, method: str, remember_browser: bool) -> Response:
+def _enrolled(user: User, state: dict[str, Any], method: str, remember_browser: bool, **factor: Any) -> Response:
+    """Record the factor just proven, over the sign-in's line if any, and show its
+    recovery code. If another sign-in recorded one first, this one is asked for it."""
+    code = enrolment.enrol(user, method, line_id=state.get("line"), **factor)
+    if code is None:
+        return redirect(url_for("mfa.next_step"))
     throttle.clear(_failure_key(user))
-    code = enrolment.confirm(draft)
     audit.record("mfa.enrolled", user=user, method=method)
-    pipeline.update_pending(amr=AMR[method], remember=bool(remember_browser), recovery=_sealed(code))
+    pipeline.update_pending(
+        amr=AMR[method],
+        remember=bool(remember_browser),
+        recovery=_sealed(code),
+        totp_shown=None,
+        sms_phone=None,
+    )
     return redirect(url_for("mfa.recovery_code"))
 
 
@@ -231,7 +277,7 @@ def challenge(user: User, state: dict[str, Any]) -> Response | str:
             return pipeline.complete(user, state, AMR[current.method])
         if locked := _failed(user, current.method, "wrong"):
             return locked
-    resend = url_for("mfa.resend", purpose="login") if current.method == "sms" else None
+    resend = url_for("mfa.resend") if current.method == "sms" else None
     return render_template(
         "mfa/code.html",
         form=form,
@@ -243,17 +289,27 @@ def challenge(user: User, state: dict[str, Any]) -> Response | str:
     )
 
 
-@bp.route("/resend/<purpose>", methods=["POST"])
+@bp.route("/resend/login", methods=["POST"])
 @signing_in
-def resend(user: User, state: dict[str, Any], purpose: str) -> Response | tuple[str, int]:
-    current = enrolment.of(user)
-    valid = ContinueForm().validate_on_submit() and purpose in ("enrol", "login")
-    if not valid or current is None or current.method != "sms":
+def resend(user: User, state: dict[str, Any]) -> Response | tuple[str, int]:
+    current = enrolment.confirmed(user)
+    if not ContinueForm().validate_on_submit() or current is None or current.method != "sms":
         return redirect(url_for("mfa.next_step"))
-    if problem := _send_code(user, current.phone or "", purpose):
+    if problem := _send_code(user, current.phone or "", "login"):
         return render_template("mfa/error.html", message=problem.message), problem.status
-    target = "mfa.setup_sms_verify" if purpose == "enrol" else "mfa.challenge"
-    return redirect(url_for(target))
+    return redirect(url_for("mfa.challenge"))
+
+
+@bp.route("/resend/enrol", methods=["POST"])
+@enrolling
+def resend_enrolment(user: User, state: dict[str, Any]) -> Response | tuple[str, int]:
+    """A new code to the number this sign-in sent one to, never to another."""
+    phone = state.get("sms_phone")
+    if not ContinueForm().validate_on_submit() or not phone:
+        return redirect(url_for("mfa.setup_sms"))
+    if problem := _send_code(user, phone, "enrol", pipeline.flow_of(state)):
+        return render_template("mfa/error.html", message=problem.message), problem.status
+    return redirect(url_for("mfa.setup_sms_verify"))
 
 
 @bp.route("/recovery", methods=["GET", "POST"])

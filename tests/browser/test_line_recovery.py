@@ -1,6 +1,6 @@
 """Manual §4.1: the access route was set to "line authentication only" with a wrong
 line number, so nobody can log in. The contract holder logs in from the
-internet, gives a second factor (enrolling one first), and in the account menu
+internet, gives the second factor set up before the switch, and in the account menu
 switches the access route back to "line authentication + internet"; then the
 tenant's users log in from the internet again."""
 
@@ -12,8 +12,9 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from ..line_steps import OTHER_LINE, line_only_with, serve, tenant_state
+from ..mfa_steps import align_to_step, enrol_totp, totp_code
 from ..rp import DEMO_HOLDER
-from .helpers import enrol_totp, expect_menu, expect_second_step, sign_in
+from .helpers import enter_code, expect_menu, expect_second_step, sign_in
 
 TEXT = {
     "ja": {
@@ -40,6 +41,8 @@ def live(database_url, tmp_path, key_template, mail, sms):
 
 def test_the_holder_switches_back_to_line_and_internet(live, page: Page, new_page: Callable[[], Page], locale: str):
     text = TEXT[locale]
+    align_to_step()
+    secret, _recovery = enrol_totp(live, DEMO_HOLDER)
     line_only_with(live, OTHER_LINE)
 
     user = new_page()
@@ -47,8 +50,8 @@ def test_the_holder_switches_back_to_line_and_internet(live, page: Page, new_pag
     expect(user.locator("h1")).to_have_text(text["line_error"])
 
     sign_in(page, live, DEMO_HOLDER)
-    expect_second_step(page, locale, "/mfa/setup")
-    enrol_totp(page)
+    expect_second_step(page, locale, "/mfa/challenge")
+    enter_code(page, totp_code(secret))
     expect_menu(page, locale)
 
     page.get_by_role("link", name=text["access_route"]).click()

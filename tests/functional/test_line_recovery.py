@@ -1,8 +1,8 @@
 """The holder's way out of a line-only lock-out (manual §4.1, §4.2): with a wrong
 line number registered nobody comes in over a line, so the contract holder signs
-in to the account menu from the internet — always with the second factor,
-enrolling one if needed, although line-only switched two-step verification off —
-and switches the route back to "line authentication + internet". That sign-in
+in to the account menu from the internet — always with a second factor set up
+before (that sign-in cannot set one up), although line-only switched two-step
+verification off — and switches the route back to "line authentication + internet". That sign-in
 is for the account menu only; anyone else gets the line error."""
 
 from __future__ import annotations
@@ -30,10 +30,8 @@ from ..mfa_steps import (
     align_to_step,
     audit_events,
     enrol_totp,
-    finish_enrolment,
     log_out,
     path_of,
-    secret_on,
     sign_in,
     totp_code,
 )
@@ -54,13 +52,19 @@ def locked_out(live: Live) -> Live:
     return live
 
 
-def _enrol_and_enter(browser: Browser) -> str:
-    """From the enrolment choice: an authenticator, its recovery code saved; the secret."""
+@pytest.fixture
+def locked_out_with_factor(live: Live) -> str:
+    """``locked_out``, the holder's authenticator set up before the switch; its secret."""
     align_to_step()
-    secret = secret_on(browser.get("/mfa/setup/totp").text)
-    assert 'id="recovery-code"' in browser.submit({"code": totp_code(secret)}).text
-    assert path_of(finish_enrolment(browser)) == "/account"
+    secret, _recovery = enrol_totp(live, DEMO_HOLDER)
+    line_only_with(live, OTHER_LINE)
     return secret
+
+
+def _enter_factor(browser: Browser, secret: str) -> None:
+    """The holder's password, then the authenticator's code: the account menu."""
+    assert path_of(sign_in(browser, DEMO_HOLDER)) == "/mfa/challenge"
+    assert path_of(browser.submit({"code": totp_code(secret)})) == "/account"
 
 
 def _switch_back(browser: Browser) -> None:
@@ -73,11 +77,9 @@ def _switch_back(browser: Browser) -> None:
     assert 'id="route-done"' in browser.submit({}).text
 
 
-def test_the_holder_enrols_a_factor_and_switches_back(locked_out):
-    live = locked_out
+def test_the_holder_gives_the_factor_and_switches_back(live, locked_out_with_factor):
     browser = live.browser()
-    assert path_of(sign_in(browser, DEMO_HOLDER)) == "/mfa/setup"
-    _enrol_and_enter(browser)
+    _enter_factor(browser, locked_out_with_factor)
     assert 'id="menu-admin-lines"' not in browser.get("/account").text  # the console needs the route back first
     _switch_back(browser)
 
@@ -86,7 +88,7 @@ def test_the_holder_enrols_a_factor_and_switches_back(locked_out):
     assert recovery.email == DEMO_HOLDER
     _setup, changed = audit_events(live, "tenant.access_route_changed")
     assert changed.email == DEMO_HOLDER and changed.detail == {"route": "line+internet", "via": "account_menu"}
-    assert [e.detail["method"] for e in audit_events(live, "mfa.enrolled")] == ["totp"]
+    assert [e.detail["method"] for e in audit_events(live, "mfa.success")] == ["totp"]
 
     # From the internet again: a user signs in, without a second step (still off).
     assert rp_sign_in(live, live.browser(), DEMO_USER, DEMO_PASSWORD).claims["amr"] == ["pwd"]
@@ -130,11 +132,9 @@ def test_the_password_alone_opens_nothing(locked_out):
     assert tenant_state(locked_out).access_route == "line-only"
 
 
-def test_the_recovery_sign_in_is_for_the_account_menu_only(locked_out):
-    live = locked_out
+def test_the_recovery_sign_in_is_for_the_account_menu_only(live, locked_out_with_factor):
     browser = live.browser()
-    sign_in(browser, DEMO_HOLDER)
-    _enrol_and_enter(browser)
+    _enter_factor(browser, locked_out_with_factor)
 
     # A relying party gets nothing from that session ...
     rp = live.rp()
