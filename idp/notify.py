@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import after_this_request, current_app
+from flask import after_this_request, current_app, has_request_context
 from werkzeug.wrappers import Response
 
 from .mail import Mail, TransportError
@@ -25,6 +25,7 @@ def send_sms_now(sms: Sms) -> None:
 
 
 def send_mail_after_response(mail: Mail) -> None:
+    """After the response; a command (no request, no response to wait for) sends at once."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
 
     def deliver() -> None:
@@ -33,6 +34,10 @@ def send_mail_after_response(mail: Mail) -> None:
                 app.extensions["idp.mail"].send(mail)
             except TransportError as e:
                 log.error("mail to %s not sent: %s", mail.to, e)
+
+    if not has_request_context():
+        deliver()
+        return
 
     @after_this_request
     def _schedule(response: Response) -> Response:
