@@ -103,7 +103,7 @@ def reauthenticate(proof: Proof) -> Response | tuple[str, int]:
 
 @bp.route("/mfa", methods=["GET", "POST"])
 @holder_settings
-def mfa_policy(user: User) -> Response | str:
+def mfa_policy(user: User) -> Response | str | tuple[str, int]:
     """Manual §5.1: choose, then confirm on a page with the warning and a checkbox.
     Beside it, whether a password reset keeps the second factor."""
     tenant = user.tenant
@@ -128,15 +128,16 @@ def mfa_policy(user: User) -> Response | str:
     return _mfa_page(user, form)
 
 
-def _reset_keeps_two_step(user: User) -> str:
+def _reset_keeps_two_step(user: User) -> str | tuple[str, int]:
     form = ResetKeepsTwoStepForm()
-    saved = form.validate_on_submit()
-    if saved:
-        policy.set_reset_keeps_two_step(user.tenant, bool(form.reset_keeps_two_step.data), actor=user)
-    return _mfa_page(user, MfaPolicyForm(formdata=None), reset_saved=saved)
+    if not form.validate_on_submit():  # only the CSRF token can fail
+        expired = _("This page had expired. Please enter your details again.")
+        return _mfa_page(user, MfaPolicyForm(formdata=None), reset_error=expired), 400
+    policy.set_reset_keeps_two_step(user.tenant, bool(form.reset_keeps_two_step.data), actor=user)
+    return _mfa_page(user, MfaPolicyForm(formdata=None), reset_saved=True)
 
 
-def _mfa_page(user: User, form: MfaPolicyForm, reset_saved: bool = False) -> str:
+def _mfa_page(user: User, form: MfaPolicyForm, reset_saved: bool = False, reset_error: str | None = None) -> str:
     tenant = user.tenant
     if form.mfa.data is None:
         form.mfa.data = "on" if tenant.mfa_enabled else "off"
@@ -147,6 +148,7 @@ def _mfa_page(user: User, form: MfaPolicyForm, reset_saved: bool = False) -> str
         line_only=tenant.access_route == AccessRoute.LINE_ONLY,
         reset_form=reset_form,
         reset_saved=reset_saved,
+        reset_error=reset_error,
     )
 
 

@@ -38,9 +38,9 @@ def factor_may_undo_line_only(tenant: Tenant, factor: MfaEnrolment | None) -> bo
     change a line-only tenant's settings (manual §4.2, the holder locked out by
     a wrong line number).
 
-    Only a second factor the attacker of a password or a mailbox could not have
-    made qualifies: one confirmed before the tenant became line-only, or one
-    enrolled over a registered line. A factor enrolled from the internet since
+    Only a factor that someone who learnt the password, or took over the
+    mailbox, cannot have made qualifies: one confirmed before the tenant became
+    line-only, or one enrolled over a registered line. A factor enrolled from the internet since
     then (in the recovery sign-in itself, or after a password reset cleared the
     old one) never does; without a qualifying factor the way back is a
     registered line or the operator (``idp tenant set T --access-route ...``).

@@ -186,3 +186,17 @@ def test_the_operator_switches_back_with_the_same_rules(live, mail):
         assert "変更後: 回線認証+インターネット" in by_operator.body and "2段階認証設定: 有効" in by_operator.body
         assert "変更方法: サービス運営者による変更" in by_operator.body
         assert "By: the service operator" in by_operator.body
+
+
+def test_a_refused_command_mails_nothing(live, mail):
+    """`--access-route line-only --mfa on` is refused as a whole: the route change it
+    began is not committed, and nobody is told of a change that did not happen."""
+    with live.app.app_context():  # what the console script's FlaskGroup provides
+        refused = live.app.test_cli_runner().invoke(
+            args=["tenant", "set", "demo", "--access-route", "line-only", "--mfa", "on"]
+        )
+    assert refused.exit_code != 0 and tenant_state(live).access_route == "line+internet"
+    done = idp(live.settings, "tenant", "set", "demo", "--access-route", "line-only", IDP_SMTP_URL=mail.url)
+    assert done.returncode == 0, done.stderr
+    (notice,) = _notices(mail, DEMO_HOLDER, ROUTE_SUBJECT, 1)
+    assert "変更後: 回線認証のみ" in notice.body and mail.inbox.count(DEMO_HOLDER) == 1

@@ -172,6 +172,15 @@ def test_the_holder_sets_whether_a_reset_keeps_two_step(live):
     ]
 
 
+def test_a_post_without_the_csrf_token_saves_nothing(live):
+    browser = _holder(live)
+    answer = browser.http.post(
+        live.url + "/account/mfa", data={"stage": "reset", "reset_keeps_two_step": "y"}, timeout=10
+    )
+    assert answer.status_code == 400 and 'id="reset-keeps-error"' in answer.text
+    assert _reset_keeps(live) is False
+
+
 def test_it_is_offered_under_line_only_too(live):
     line_only_with(live)
     enrol_totp(live, DEMO_HOLDER)
