@@ -4,7 +4,8 @@ Work that an unauthenticated page triggers (a reset request, a lock notice)
 runs after the response has gone out, so that neither the page nor its timing
 tells whether the account exists; a failure is logged and the person can ask
 again. Messages a signed-in step depends on (SMS codes) are sent at once, and
-a failure is shown.
+a failure is shown. A command (no request, no response) sends its mail once
+its transaction commits, and none if it does not.
 
 ``after_response`` is the one way to defer: each piece of work runs in a fresh
 application context of the same request (its address, host and language, a
@@ -19,6 +20,8 @@ import logging
 from collections.abc import Callable
 
 from flask import after_this_request, copy_current_request_context, current_app, g, has_request_context
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from . import db
@@ -35,9 +38,10 @@ def after_response(work: Work) -> None:
 
     Nothing runs if the response is a server error: the request's own
     transaction, which the work may build on, did not commit. Outside a
-    request (a command), there is no response to wait for: it runs at once."""
+    request (a command), there is no response to wait for: it runs once the
+    command's transaction commits, and not at all if it rolls back."""
     if not has_request_context():
-        work()
+        _after_commit(work)
         return
     queue: list[Work] | None = g.get("idp_after_response")
     if queue is not None:
@@ -69,6 +73,28 @@ def _run(queue: list[Work]) -> None:
         except Exception:
             session.rollback()
             log.exception("work after the response failed")
+
+
+_WAITING = "idp.notify.after_commit"
+
+
+def _after_commit(work: Work) -> None:
+    session = db.session()
+    if _WAITING not in session.info:
+        session.info[_WAITING] = []
+        event.listen(session, "after_commit", _run_waiting)
+        event.listen(session, "after_rollback", _forget_waiting)
+    session.info[_WAITING].append(work)
+
+
+def _run_waiting(session: Session) -> None:
+    waiting, session.info[_WAITING] = session.info[_WAITING], []
+    for work in waiting:
+        work()
+
+
+def _forget_waiting(session: Session) -> None:
+    session.info[_WAITING] = []
 
 
 def send_sms_now(sms: Sms) -> None:

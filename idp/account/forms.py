@@ -58,3 +58,15 @@ class AccessRouteForm(FlaskForm):
         validators=[DataRequired()],
     )
     stage = HiddenField(default="choose")
+
+
+class ResetKeepsTwoStepForm(FlaskForm):
+    """The holder's choice whether a password reset keeps the second factor."""
+
+    reset_keeps_two_step = BooleanField(_l("Keep two-step verification when a password is reset"))
+    stage = HiddenField(default="reset")
+
+
+class ReauthenticateForm(FlaskForm):
+    # The same upper bound as the login form: argon2id is not fed megabytes.
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=256)])

@@ -4,34 +4,44 @@ signed-in person may do (manual §0)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from functools import wraps
 from typing import Any
 
-from flask import Blueprint, abort, redirect, render_template, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from ..auth import remember, sessions
+from .. import audit
+from ..auth import login, remember, sessions
 from ..auth.forms import LogoutForm
+from ..auth.login import Outcome
 from ..auth.proof import Proof
-from ..auth.views import line_refused
-from ..models import Role, User
+from ..auth.views import line_refused, outcome_message
+from ..models import AccessRoute, Role, User
 from ..tenants import line_policy, lines, policy
-from .forms import AccessRouteForm, ConfirmForm, MfaPolicyForm
+from .forms import AccessRouteForm, ConfirmForm, MfaPolicyForm, ReauthenticateForm, ResetKeepsTwoStepForm
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
+# Settings that change how every member of the contract signs in ask for the
+# password again once the sign-in (or the last time it was given) is older than this.
+REAUTH_AFTER = timedelta(minutes=5)
+SENSITIVE = ("account.mfa_policy", "account.access_route")
+
 
 def signed_in(view: Callable[..., Any]) -> Callable[..., Any]:
-    """A session the tenant's line policy admits to the account menu. A holder
-    whose session does not qualify may still sign in again (with the second
-    factor) to recover; anyone else sees the line authentication error."""
+    """A session the tenant's line policy admits to the account menu, asked on
+    every page and every post. A holder whose session does not qualify may sign
+    in again to recover (the sign-in says whether a second factor allows it);
+    anyone else sees the line authentication error."""
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         proof = sessions.current()
         if proof is None:
             return redirect(url_for("auth.login"))
-        if not line_policy.admits_account_menu(proof.user, proof.line_id, proof.amr):
+        if not line_policy.admits_account_menu(proof.user, proof.line_id, proof.amr, proof.auth_time):
             return redirect(url_for("auth.login")) if proof.user.role == Role.HOLDER else line_refused()
         return view(proof, *args, **kwargs)
 
@@ -54,27 +64,55 @@ def index(proof: Proof) -> str:
 
 
 def holder_settings(view: Callable[..., Any]) -> Callable[..., Any]:
-    """The contract's security settings: the holder only (manual §0)."""
+    """The contract's security settings: the holder only (manual §0), who gave
+    the password within the last few minutes."""
 
     @wraps(view)
     @signed_in
     def wrapper(proof: Proof, *args: Any, **kwargs: Any) -> Any:
         if not policy.may_manage_security(proof.user):
             abort(403)
+        if not sessions.proven_within(proof, REAUTH_AFTER):
+            return redirect(url_for("account.reauthenticate", next=request.endpoint))
         return view(proof.user, *args, **kwargs)
 
     return wrapper
 
 
+@bp.route("/reauthenticate", methods=["GET", "POST"])
+@signed_in
+def reauthenticate(proof: Proof) -> Response | tuple[str, int]:
+    """The password again before a sensitive setting. It is a sign-in like any
+    other: a wrong one counts towards the account lock and the source throttle."""
+    target = request.args.get("next")
+    target = target if target in SENSITIVE else "account.index"
+    form, error, status = ReauthenticateForm(), None, 200
+    if form.validate_on_submit():
+        result = login.sign_in(proof.user.email, form.password.data or "")
+        if result.outcome == Outcome.OK and result.user is not None and result.user.id == proof.user.id:
+            sessions.reauthenticated(proof)
+            audit.record("session.reauthenticated", user=proof.user)
+            return redirect(url_for(target))
+        error, status = outcome_message(result.outcome), 429 if result.outcome == Outcome.THROTTLED else 401
+    elif form.csrf_token.errors:
+        error, status = _("This page had expired. Please enter your details again."), 400
+    elif request.method == "POST":
+        error, status = outcome_message(Outcome.BAD_CREDENTIALS), 401
+    return render_template("account/reauthenticate.html", form=form, user=proof.user, error=error), status
+
+
 @bp.route("/mfa", methods=["GET", "POST"])
 @holder_settings
-def mfa_policy(user: User) -> Response | str:
-    """Manual §5.1: choose, then confirm on a page with the warning and a checkbox."""
+def mfa_policy(user: User) -> Response | str | tuple[str, int]:
+    """Manual §5.1: choose, then confirm on a page with the warning and a checkbox.
+    Beside it, whether a password reset keeps the second factor."""
     tenant = user.tenant
+    if request.form.get("stage") == "reset":
+        return _reset_keeps_two_step(user)
     form = MfaPolicyForm()
     if not form.is_submitted():
         form.mfa.data = "on" if tenant.mfa_enabled else "off"
-    line_only = tenant.access_route == "line-only"
+    line_only = tenant.access_route == AccessRoute.LINE_ONLY
     if form.validate_on_submit() and not line_only:
         wanted = form.mfa.data == "on"
         if form.stage.data == "confirm" and form.confirmed.data:
@@ -87,13 +125,39 @@ def mfa_policy(user: User) -> Response | str:
             wanted=wanted,
             unconfirmed=form.stage.data == "confirm",
         )
-    return render_template("account/mfa_policy.html", form=form, line_only=line_only)
+    return _mfa_page(user, form)
+
+
+def _reset_keeps_two_step(user: User) -> str | tuple[str, int]:
+    form = ResetKeepsTwoStepForm()
+    if not form.validate_on_submit():  # only the CSRF token can fail
+        expired = _("This page had expired. Please enter your details again.")
+        return _mfa_page(user, MfaPolicyForm(formdata=None), reset_error=expired), 400
+    policy.set_reset_keeps_two_step(user.tenant, bool(form.reset_keeps_two_step.data), actor=user)
+    return _mfa_page(user, MfaPolicyForm(formdata=None), reset_saved=True)
+
+
+def _mfa_page(user: User, form: MfaPolicyForm, reset_saved: bool = False, reset_error: str | None = None) -> str:
+    tenant = user.tenant
+    if form.mfa.data is None:
+        form.mfa.data = "on" if tenant.mfa_enabled else "off"
+    reset_form = ResetKeepsTwoStepForm(formdata=None, reset_keeps_two_step=tenant.reset_keeps_two_step)
+    return render_template(
+        "account/mfa_policy.html",
+        form=form,
+        line_only=tenant.access_route == AccessRoute.LINE_ONLY,
+        reset_form=reset_form,
+        reset_saved=reset_saved,
+        reset_error=reset_error,
+    )
 
 
 @bp.route("/access-route", methods=["GET", "POST"])
 @holder_settings
 def access_route(user: User) -> Response | str:
-    """Manual §4.1: choose the route, confirm, done. Applies to every user of the contract."""
+    """Manual §4.1: choose the route, confirm, done. Applies to every user of the
+    contract. From the internet, a line-only tenant's holder got here only with a
+    second factor that may undo line-only (``signed_in`` asks on every post)."""
     tenant = user.tenant
     form = AccessRouteForm()
     if not form.is_submitted():

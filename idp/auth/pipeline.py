@@ -12,12 +12,13 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from flask import redirect, session, url_for
+from flask import make_response, redirect, render_template, session, url_for
 from werkzeug.wrappers import Response
 
-from .. import clock, db
+from .. import audit, clock, db
 from ..mfa import enrolment
 from ..models import AccessRoute, IdentityKind, User
+from ..tenants import line_policy
 from . import interactions, remember, sessions
 
 PENDING = "pending"
@@ -41,10 +42,11 @@ def after_password(user: User, ix: str | None, line_id: str | None = None, holde
     two-step verification on, a user without a second factor enrols one now,
     over the line, so that someone who learns the password cannot enrol their
     own phone from the internet later. A holder signing in from the internet
-    to undo a line-only lock-out always gives the second factor.
+    to undo a line-only lock-out always gives the second factor, and only one
+    that may undo line-only (see ``_holder_recovery``).
     """
     if holder_recovery:
-        return _second_step(user, ix, None, why="recovery")
+        return _holder_recovery(user)
     if line_id:
         if mfa_required(user) and enrolment.confirmed(user) is None:
             return _second_step(user, ix, line_id, why="line")
@@ -52,6 +54,20 @@ def after_password(user: User, ix: str | None, line_id: str | None = None, holde
     if not mfa_required(user) or remember.recognises(user):
         return finish(user, ["pwd"], ix)
     return _second_step(user, ix, None)
+
+
+def _holder_recovery(user: User) -> Response:
+    """Manual §4.2: the holder of a line-only tenant signs in from the internet to
+    switch the route back. Never through enrolment: whoever knows the password,
+    or reset it through the mailbox, could enrol a factor of their own here. So
+    the holder proves a factor that ``line_policy.factor_may_undo_line_only``
+    accepts, or is told to use a registered line or ask the operator."""
+    if not line_policy.factor_may_undo_line_only(user.tenant, enrolment.confirmed(user)):
+        abandon()
+        audit.record("login.refused", user=user, method="pwd", reason="no_qualifying_factor")
+        return make_response(render_template("auth/line_recovery_refused.html"), 403)
+    audit.record("login.holder_recovery", user=user)
+    return _second_step(user, None, None, why="recovery")
 
 
 def _second_step(user: User, ix: str | None, line_id: str | None, why: str = "browser") -> Response:

@@ -106,3 +106,23 @@ def write_cookie(response: Response) -> Response:
     else:
         response.delete_cookie(settings.session_cookie, path="/", httponly=True, secure=settings.https, samesite="Lax")
     return response
+
+
+# -- giving the password again for a sensitive setting ---------------------------
+
+
+def proven_within(proof: Proof, window: timedelta) -> bool:
+    """Whether this session's password was given (at sign-in, or again since) within ``window``."""
+    again = db.session().scalar(select(BrowserSession.reauthenticated_at).where(BrowserSession.id == proof.session_id))
+    latest = max(proof.auth_time, again) if again else proof.auth_time
+    return clock.now() - latest <= window
+
+
+def reauthenticated(proof: Proof) -> None:
+    """Record that the password was just given again in this session."""
+    db.session().execute(
+        update(BrowserSession)
+        .where(BrowserSession.id == proof.session_id)
+        .values(reauthenticated_at=clock.now())
+        .execution_options(synchronize_session=False)
+    )

@@ -58,12 +58,12 @@ def login() -> Response | tuple[str, int]:
 def _after_password(user: User, ix: str | None) -> Response | tuple[str, int]:
     """Line authentication decides before anything else: a line-only tenant admits
     only its registered lines, except its holder coming to the account menu to
-    switch the route back (manual §4.2), who then gives the second factor."""
+    switch the route back (manual §4.2), who then gives a second factor that may
+    undo line-only (the pipeline decides, and audits, which)."""
     line_id = line_policy.line_of_request(user)
     if line_policy.allows(user.tenant, line_id):
         return pipeline.after_password(user, ix, line_id)
     if user.role == Role.HOLDER and not interactions.get(ix):
-        audit.record("login.holder_recovery", user=user)
         return pipeline.after_password(user, None, holder_recovery=True)
     audit.record("login.refused", user=user, method="pwd", reason="line_required")
     return line_refused()

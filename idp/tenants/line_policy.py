@@ -9,7 +9,10 @@ line, takes effect on the next use everywhere, without a restart.
 
 from __future__ import annotations
 
-from ..models import AccessRoute, Role, Tenant, User
+from datetime import datetime
+
+from ..mfa import enrolment
+from ..models import AccessRoute, MfaEnrolment, Role, Tenant, User
 from . import gateway, lines
 
 
@@ -28,10 +31,37 @@ def allows(tenant: Tenant, line_id: str | None) -> bool:
     return lines.is_registered(tenant.id, line_id)
 
 
-def admits_account_menu(user: User, line_id: str | None, amr: list[str]) -> bool:
+def factor_may_undo_line_only(tenant: Tenant, factor: MfaEnrolment | None) -> bool:
+    """Whether proving ``factor`` (or its recovery code) from the internet may
+    change a line-only tenant's settings (manual §4.2, the holder locked out by
+    a wrong line number).
+
+    Only a factor that someone who learnt the password, or took over the
+    mailbox, cannot have made qualifies: one confirmed before the tenant became
+    line-only, or one enrolled over a registered line. A factor enrolled from the internet since
+    then (in the recovery sign-in itself, or after a password reset cleared the
+    old one) never does; without a qualifying factor the way back is a
+    registered line or the operator (``idp tenant set T --access-route ...``).
+    """
+    if factor is None or factor.confirmed_at is None:
+        return False
+    if factor.line_id is not None:
+        return True
+    since = tenant.line_only_since
+    return since is not None and factor.confirmed_at < since
+
+
+def admits_account_menu(user: User, line_id: str | None, amr: list[str], auth_time: datetime) -> bool:
     """The account menu follows the tenant's policy too, with one exception
-    (manual §4.1): a holder locked out by a wrong line number signs in from the
-    internet, with the second factor, to switch the route back."""
+    (manual §4.2): a holder locked out by a wrong line number signs in from the
+    internet, with a second factor that may undo line-only, to switch the route
+    back. The session must have proven that very factor: one confirmed no later
+    than the sign-in, with ``mfa`` among the methods."""
     if allows(user.tenant, line_id):
         return True
-    return user.role == Role.HOLDER and "mfa" in amr
+    if user.role != Role.HOLDER or "mfa" not in amr:
+        return False
+    factor = enrolment.confirmed(user)
+    if factor is None or factor.confirmed_at is None or factor.confirmed_at > auth_time:
+        return False
+    return factor_may_undo_line_only(user.tenant, factor)

@@ -219,7 +219,8 @@ def test_set_line_only_turns_two_step_off_and_refuses_it_back(live):
     assert refused.exit_code != 0 and len(refused.output.strip().splitlines()) == 1
     assert "line-only" in refused.output and tenant_state(live).mfa_enabled is False
 
-    # Both at once: the route back first, then two-step on.
+    # Both at once: the route back first, which already puts two-step back on
+    # as it was before line-only; "--mfa on" then has nothing left to change.
     both = _in_process(live, "tenant", "set", "demo", "--access-route", "line+internet", "--mfa", "on")
     assert both.exit_code == 0 and both.output.strip() == "demo: mfa on, access route line+internet"
 
@@ -232,7 +233,7 @@ def test_set_line_only_turns_two_step_off_and_refuses_it_back(live):
         ("tenant.access_route_changed", {"route": "line-only", "via": "cli"}),
         ("tenant.mfa_changed", {"enabled": False, "via": "cli", "reason": "line-only"}),
         ("tenant.access_route_changed", {"route": "line+internet", "via": "cli"}),
-        ("tenant.mfa_changed", {"enabled": True, "via": "cli"}),
+        ("tenant.mfa_changed", {"enabled": True, "via": "cli", "reason": "line+internet"}),
     ]
 
 

@@ -1,9 +1,10 @@
 """The holder's way out of a line-only lock-out (manual §4.1, §4.2): with a wrong
 line number registered nobody comes in over a line, so the contract holder signs
-in to the account menu from the internet — always with a second factor set up
-before (that sign-in cannot set one up), although line-only switched two-step
-verification off — and switches the route back to "line authentication + internet". That sign-in
-is for the account menu only; anyone else gets the line error."""
+in to the account menu from the internet — always with a second factor from
+before the switch (never one enrolled now), although line-only switched two-step
+verification off — and switches the route back to "line authentication +
+internet". That sign-in is for the account menu only; anyone else gets the line
+error. (tests/functional/test_line_only_bypass.py: which factors qualify.)"""
 
 from __future__ import annotations
 
@@ -53,16 +54,16 @@ def locked_out(live: Live) -> Live:
 
 
 @pytest.fixture
-def locked_out_with_factor(live: Live) -> str:
-    """``locked_out``, the holder's authenticator set up before the switch; its secret."""
+def holder_factor(live: Live) -> str:
+    """The holder's authenticator, enrolled while the tenant still admitted the
+    internet (before the switch to line-only); its secret."""
     align_to_step()
     secret, _recovery = enrol_totp(live, DEMO_HOLDER)
-    line_only_with(live, OTHER_LINE)
     return secret
 
 
-def _enter_factor(browser: Browser, secret: str) -> None:
-    """The holder's password, then the authenticator's code: the account menu."""
+def _recover(browser: Browser, secret: str) -> None:
+    """The holder's recovery sign-in: the password, then the authenticator's code."""
     assert path_of(sign_in(browser, DEMO_HOLDER)) == "/mfa/challenge"
     assert path_of(browser.submit({"code": totp_code(secret)})) == "/account"
 
@@ -77,9 +78,10 @@ def _switch_back(browser: Browser) -> None:
     assert 'id="route-done"' in browser.submit({}).text
 
 
-def test_the_holder_gives_the_factor_and_switches_back(live, locked_out_with_factor):
+def test_the_holder_gives_the_factor_and_switches_back(holder_factor, live):
+    line_only_with(live, OTHER_LINE)
     browser = live.browser()
-    _enter_factor(browser, locked_out_with_factor)
+    _recover(browser, holder_factor)
     assert 'id="menu-admin-lines"' not in browser.get("/account").text  # the console needs the route back first
     _switch_back(browser)
 
@@ -88,23 +90,12 @@ def test_the_holder_gives_the_factor_and_switches_back(live, locked_out_with_fac
     assert recovery.email == DEMO_HOLDER
     _setup, changed = audit_events(live, "tenant.access_route_changed")
     assert changed.email == DEMO_HOLDER and changed.detail == {"route": "line+internet", "via": "account_menu"}
-    assert [e.detail["method"] for e in audit_events(live, "mfa.success")] == ["totp"]
+    assert audit_events(live, "mfa.enrolled") == []  # nothing enrolled from the internet
 
-    # From the internet again: a user signs in, without a second step (still off).
+    # From the internet again: a user signs in, without a second step (off before line-only, off again).
     assert rp_sign_in(live, live.browser(), DEMO_USER, DEMO_PASSWORD).claims["amr"] == ["pwd"]
     # And the holder, now signed in normally, fixes the number in the admin console.
     assert browser.get("/admin/lines").status_code == 200
-
-
-def test_a_holder_with_a_factor_is_challenged(locked_out):
-    live = locked_out
-    align_to_step()
-    secret, _recovery = enrol_totp(live, DEMO_HOLDER)
-    browser = live.browser()
-    assert path_of(sign_in(browser, DEMO_HOLDER)) == "/mfa/challenge"
-    assert path_of(browser.submit({"code": totp_code(secret)})) == "/account"
-    _switch_back(browser)
-    assert tenant_state(live).access_route == "line+internet"
 
 
 def test_a_remembered_browser_does_not_spare_the_factor(live):
@@ -125,16 +116,20 @@ def test_a_remembered_browser_does_not_spare_the_factor(live):
 
 
 def test_the_password_alone_opens_nothing(locked_out):
+    """No factor: no enrolment either, but the page naming the ways back."""
     browser = locked_out.browser()
-    assert path_of(sign_in(browser, DEMO_HOLDER)) == "/mfa/setup"
+    page = sign_in(browser, DEMO_HOLDER)
+    assert page.status_code == 403 and path_of(page) == "/login"
+    assert path_of(browser.get("/mfa/setup")) == "/login"
     assert path_of(browser.get("/account")) == "/login"
     assert path_of(browser.get("/account/access-route")) == "/login"
     assert tenant_state(locked_out).access_route == "line-only"
 
 
-def test_the_recovery_sign_in_is_for_the_account_menu_only(live, locked_out_with_factor):
+def test_the_recovery_sign_in_is_for_the_account_menu_only(holder_factor, live):
+    line_only_with(live, OTHER_LINE)
     browser = live.browser()
-    _enter_factor(browser, locked_out_with_factor)
+    _recover(browser, holder_factor)
 
     # A relying party gets nothing from that session ...
     rp = live.rp()
