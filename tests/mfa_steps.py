@@ -74,11 +74,12 @@ def user_named(email: str = DEMO_USER) -> User:
     return user
 
 
-def enrol_totp(live: Live, email: str = DEMO_USER) -> tuple[str, str]:
-    """Give ``email`` a confirmed authenticator; returns (secret, recovery code)."""
+def enrol_totp(live: Live, email: str = DEMO_USER, line_id: str | None = None) -> tuple[str, str]:
+    """Give ``email`` a confirmed authenticator (set up over ``line_id``, if given);
+    returns (secret, recovery code)."""
     secret = totp.new_secret()
     with live.app.app_context():
-        recovery = enrolment.enrol(user_named(email), "totp", totp_secret=secret)
+        recovery = enrolment.enrol(user_named(email), "totp", totp_secret=secret, line_id=line_id)
         db.commit()
     assert recovery
     return secret, recovery

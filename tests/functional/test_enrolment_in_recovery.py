@@ -96,9 +96,10 @@ def test_the_refusal_in_english(live, recovering):
 
 
 def test_the_factor_it_has_is_still_asked_for(live, recovering):
-    """With its factor in place, the same sign-in goes on through the challenge."""
+    """With a factor that may undo line-only (here: set up over a line) in place,
+    the same sign-in goes on through the challenge."""
     browser, _token = recovering
-    secret, _recovery = enrol_totp(live, DEMO_HOLDER)
+    secret, _recovery = enrol_totp(live, DEMO_HOLDER, line_id=OTHER_LINE)
     assert path_of(browser.get("/mfa/challenge")) == "/mfa/challenge"
     assert path_of(browser.submit({"code": totp_code(secret, 1)})) == "/account"
 

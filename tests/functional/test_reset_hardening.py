@@ -82,6 +82,19 @@ def _keep_two_step(live) -> None:
         db.commit()
 
 
+def _notice_for(mail, manager: str):  # type: ignore[no-untyped-def]
+    """The reset notice to ``manager``, past the notices of the test's own settings."""
+    for after in range(5):
+        received = mail.inbox.wait_for(manager, after=after)
+        if received.subject == NOTICE_SUBJECT:
+            return received
+    raise AssertionError(f"no reset notice for {manager}")
+
+
+def _notices(mail) -> int:  # type: ignore[no-untyped-def]
+    return sum(1 for m in mail.inbox.items if m.subject == NOTICE_SUBJECT)
+
+
 # -- 1. a reset that clears a second factor is announced --------------------------------
 
 
@@ -96,7 +109,7 @@ def test_clearing_an_sms_factor_tells_the_phone_and_the_managers(live, mail, sms
     assert "2段階認証" in notice.body and "リセット" in notice.body
     assert not re.search(r"\b\d{6}\b", notice.body)  # a notice, not a code
     for manager in (DEMO_HOLDER, DEMO_ADMIN):
-        told = mail.inbox.wait_for(manager)
+        told = _notice_for(mail, manager)
         assert told.subject == NOTICE_SUBJECT
         assert DEMO_USER in told.body and "--" in told.body  # Japanese, then English
     assert mail.inbox.count(DEMO_USER) == 1  # the reset mail only: the user is no manager
@@ -107,7 +120,7 @@ def test_clearing_an_authenticator_tells_the_managers_only(live, mail, sms):
     set_tenant_mfa(live, True)
     enrol_totp(live)
     _reset_by_mail(live, mail)
-    assert mail.inbox.wait_for(DEMO_HOLDER).subject == NOTICE_SUBJECT
+    assert _notice_for(mail, DEMO_HOLDER).subject == NOTICE_SUBJECT
     # The phone's notice would have gone before the managers' mail: there is no phone.
     assert sms.inbox.items == []
 
@@ -117,7 +130,7 @@ def test_no_notice_when_there_was_no_factor(live, mail, sms):
     browser = _reset_by_mail(live, mail)
     assert 'id="two-step-reset"' in browser.last.text
     browser.get("/login")  # the same connection: served after the reset's own work
-    assert mail.inbox.count(DEMO_HOLDER) == 0 and sms.inbox.items == []
+    assert _notices(mail) == 0 and sms.inbox.items == []
 
 
 def test_a_tenant_may_keep_the_factor_through_a_reset(live, mail, sms):
@@ -143,7 +156,7 @@ def test_a_tenant_may_keep_the_factor_through_a_reset(live, mail, sms):
     assert answer.status_code == 400 and answer.json()["error"] == "invalid_grant"
     # Nobody was told of a clearing: the phone got codes only, the holder nothing.
     assert all(re.search(r"\b\d{6}\b", m.body) for m in sms.inbox.items)
-    assert mail.inbox.count(DEMO_HOLDER) == 0
+    assert _notices(mail) == 0
 
 
 # -- 2. at most three reset mails an hour, even for racing requests ------------------------
