@@ -1,13 +1,14 @@
 """The browser's session at the provider (single sign-on).
 
 The cookie holds a random token; the database holds its digest, what was
-proven and when. A session dies when it expires, when the user signs out, or
-when the user's credentials change (security stamp).
+proven and when. A session dies when it expires, when it goes unused for
+``session.idle_minutes``, when the user signs out, or when the user's
+credentials change (security stamp).
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import Response, current_app, g, request
 from sqlalchemy import select, update
@@ -31,16 +32,39 @@ def current() -> Proof | None:
     return g.idp_proof
 
 
+# How stale last_seen_at may get before a use is written: a request that
+# reads the session writes it at most once a minute.
+SEEN_PRECISION = timedelta(minutes=1)
+
+
 def _load(token: str | None) -> Proof | None:
     if not token or len(token) > 128:
         return None
     row = db.session().scalar(select(BrowserSession).where(BrowserSession.token_hash == digest(token)))
-    if row is None or row.revoked_at is not None or row.expires_at <= clock.now():
+    now = clock.now()
+    if row is None or row.revoked_at is not None or row.expires_at <= now or _idle(row, now):
         return None
     user: User = row.user
     if user.status != UserStatus.ACTIVE or user.security_stamp != row.security_stamp:
         return None
+    _seen(row, now)
     return Proof(user=user, auth_time=row.auth_time, amr=list(row.amr), line_id=row.line_id, session_id=row.id)
+
+
+def _idle(row: BrowserSession, now: datetime) -> bool:
+    return now - row.last_seen_at > timedelta(minutes=_settings().session_idle_minutes)
+
+
+def _seen(row: BrowserSession, now: datetime) -> None:
+    """Record a use; at most once a minute, so most requests write nothing."""
+    if now - row.last_seen_at < SEEN_PRECISION:
+        return
+    db.session().execute(
+        update(BrowserSession)
+        .where(BrowserSession.id == row.id, BrowserSession.last_seen_at < now - SEEN_PRECISION)
+        .values(last_seen_at=now)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def start(user: User, amr: list[str], line_id: str | None = None) -> Proof:
