@@ -24,11 +24,28 @@ def _settings():  # type: ignore[no-untyped-def]
     return current_app.extensions["idp.settings"]
 
 
+HOST_PREFIX = "__Host-"
+
+
+def host_cookie(name: str, https: bool) -> str:
+    """The name of a cookie of ours. Over https it carries the ``__Host-``
+    prefix (RFC 6265bis §4.1.3.2): browsers keep such a cookie only if it is
+    Secure, has Path=/ and no Domain, so no other host of the domain and no
+    plain-http page can set or shadow it. Over http (development) a browser
+    would refuse it."""
+    return HOST_PREFIX + name if https else name
+
+
+def _cookie() -> str:
+    settings = _settings()
+    return host_cookie(settings.session_cookie, settings.https)
+
+
 def current() -> Proof | None:
     """What this browser's session proves, or None."""
     if "idp_proof" in g:
         return g.idp_proof
-    g.idp_proof = _load(request.cookies.get(_settings().session_cookie))
+    g.idp_proof = _load(request.cookies.get(_cookie()))
     return g.idp_proof
 
 
@@ -93,7 +110,7 @@ def end_current() -> None:
     except grants for ``offline_access``, which outlive it by definition."""
     proof = current()
     g.idp_proof = None
-    if request.cookies.get(_settings().session_cookie):
+    if request.cookies.get(_cookie()):
         g.idp_set_cookie = ""
     if proof is None or proof.session_id is None:
         return
@@ -119,7 +136,7 @@ def write_cookie(response: Response) -> Response:
     settings = _settings()
     if token:
         response.set_cookie(
-            settings.session_cookie,
+            _cookie(),
             token,
             max_age=settings.session_lifetime,
             httponly=True,
@@ -128,5 +145,5 @@ def write_cookie(response: Response) -> Response:
             path="/",
         )
     else:
-        response.delete_cookie(settings.session_cookie, path="/", httponly=True, secure=settings.https, samesite="Lax")
+        response.delete_cookie(_cookie(), path="/", httponly=True, secure=settings.https, samesite="Lax")
     return response
