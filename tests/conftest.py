@@ -148,13 +148,9 @@ def start_live(database_url: str, folder: Path, key_template: Path, **extra: str
 
 
 @pytest.fixture
-def live(
-    database_url: str, tmp_path: Path, key_template: Path, mail: MailServer, sms: SmsGateway
-) -> Iterator[Live]:
+def live(database_url: str, tmp_path: Path, key_template: Path, mail: MailServer, sms: SmsGateway) -> Iterator[Live]:
     """A provider with real transports: mail to the SMTP server, SMS to the gateway."""
-    yield from start_live(
-        database_url, tmp_path, key_template, IDP_SMTP_URL=mail.url, IDP_SMS_WEBHOOK_URL=sms.url
-    )
+    yield from start_live(database_url, tmp_path, key_template, IDP_SMTP_URL=mail.url, IDP_SMS_WEBHOOK_URL=sms.url)
 
 
 @pytest.fixture

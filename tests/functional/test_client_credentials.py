@@ -63,6 +63,10 @@ def test_bad_credentials_get_invalid_client(live, auth):
 
 
 def test_duplicate_parameters_are_refused(live):
-    r = _token(live, data="grant_type=client_credentials&grant_type=client_credentials",
-               headers={"Content-Type": "application/x-www-form-urlencoded"}, auth=(DEMO_CLIENT, DEMO_SECRET))
+    r = _token(
+        live,
+        data="grant_type=client_credentials&grant_type=client_credentials",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        auth=(DEMO_CLIENT, DEMO_SECRET),
+    )
     assert r.status_code == 400 and r.json()["error"] == "invalid_request"
