@@ -29,7 +29,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     from .account.views import bp as account_bp
     from .admin.views import bp as admin_bp
     from .auth import remember
-    from .auth.sessions import write_cookie
+    from .auth.sessions import host_cookie, write_cookie
     from .auth.views import bp as auth_bp
     from .keys import KeyStore
     from .mail import sender_for as mail_sender
@@ -46,7 +46,8 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app = IdpFlask(__name__)
     app.config.update(
         SECRET_KEY=settings.secret_key,
-        SESSION_COOKIE_NAME="idp_flow",
+        SESSION_COOKIE_NAME=host_cookie("idp_flow", settings.https),
+        SESSION_COOKIE_PATH="/",  # the __Host- prefix needs Path=/ and no Domain
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.https,

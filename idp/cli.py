@@ -229,15 +229,24 @@ def client_group() -> None:
 @click.option("--redirect-uri", "redirect_uris", multiple=True)
 @click.option("--public", is_flag=True, help="a public client (PKCE, no secret)")
 @click.option("--grant", "grants", multiple=True, type=click.Choice(clients.GRANT_TYPES))
+@click.option("--post-logout-redirect-uri", "post_logout_uris", multiple=True, help="default: the redirect URIs")
 @transactional
-def client_create(name: str, redirect_uris: tuple[str, ...], public: bool, grants: tuple[str, ...]) -> None:
-    """Register a client; prints client_id and, for confidential clients, the secret once."""
+def client_create(
+    name: str, redirect_uris: tuple[str, ...], public: bool, grants: tuple[str, ...], post_logout_uris: tuple[str, ...]
+) -> None:
+    """Register a client; prints client_id and, for confidential clients, the secret once.
+    Redirect URIs follow the registration's rules (idp/oidc/clients.py)."""
     grant_types = list(grants) or ["authorization_code", "refresh_token"]
     if "authorization_code" in grant_types and not redirect_uris:
         raise ValueError("--redirect-uri is required for the authorization_code grant")
-    client, secret = clients.register(
-        clients.Registration(name=name, redirect_uris=list(redirect_uris), grant_types=grant_types, public=public)
+    registration = clients.Registration(
+        name=name,
+        redirect_uris=list(redirect_uris),
+        grant_types=grant_types,
+        public=public,
+        post_logout_redirect_uris=list(post_logout_uris),
     )
+    client, secret = clients.register(registration)
     audit.record("client.created", client_id=client.client_id)
     click.echo(f"client_id: {client.client_id}")
     if secret:

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
+from . import private_files
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_FILE = ROOT / "config" / "default.toml"
 
@@ -203,10 +205,16 @@ def _secret_key(value: str, var_dir: Path) -> str:
         return value
     path = var_dir / "secret_key"
     if not path.exists():
-        var_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_urlsafe(48))
+        # 0600 in a 0700 folder, written whole before it takes its name: of
+        # two workers starting at once, one key wins and both read it.
+        draft = var_dir / f".secret_key.{secrets.token_hex(8)}"
+        private_files.write_new(draft, secrets.token_urlsafe(48))
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
     return path.read_text().strip()
 
 

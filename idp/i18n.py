@@ -23,10 +23,14 @@ def select_locale() -> str:
 
 
 def switch_url(lang: str) -> str:
-    """This page in another language, keeping its other query parameters."""
+    """This page in another language, keeping its other query parameters.
+
+    A query-only relative reference (RFC 3986 §4.2): the browser keeps the
+    page's own path. The path is never echoed, since a path such as
+    ``/\\evil.example/x`` would be read by browsers as another host."""
     args = request.args.to_dict()
     args["lang"] = lang
-    return request.path + "?" + urlencode(args)
+    return "?" + urlencode(args)
 
 
 def init_app(app: Flask) -> None:

@@ -1,4 +1,7 @@
-"""Where messages go when no transport is configured: one JSON file each in var/outbox/."""
+"""Where messages go when no transport is configured: one JSON file each in var/outbox/.
+
+They hold live links and SMS codes, so only the service's user may read them
+(0600 files in a 0700 folder, idp/private_files.py)."""
 
 from __future__ import annotations
 
@@ -8,13 +11,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+from . import private_files
 from .hashing import new_token
 
 
 def write(folder: Path, kind: str, message: dict[str, Any]) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{time.time_ns()}-{kind}-{new_token(4)}.json"
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"kind": kind, **message}, ensure_ascii=False, indent=2))
+    private_files.write_new(tmp, json.dumps({"kind": kind, **message}, ensure_ascii=False, indent=2))
     os.replace(tmp, path)  # readers never see a half-written file
     return path

@@ -14,15 +14,24 @@ from sqlalchemy import select, update
 from .. import clock, db
 from ..hashing import digest, new_token
 from ..models import RememberedBrowser, User
+from .sessions import host_cookie
 
 COOKIE = "idp_remember"
 IDLE_LIMIT = timedelta(days=30)
 
 
+def _https() -> bool:
+    return current_app.extensions["idp.settings"].https
+
+
+def _cookie() -> str:
+    return host_cookie(COOKIE, _https())
+
+
 def recognises(user: User) -> bool:
     """True if this browser was remembered for ``user`` and used within 30 days;
     the use is recorded, which keeps it alive."""
-    token = request.cookies.get(COOKIE)
+    token = request.cookies.get(_cookie())
     if not token or len(token) > 128:
         return False
     now = clock.now()
@@ -42,7 +51,7 @@ def remember(user: User) -> None:
 
 
 def forget_this_browser() -> None:
-    token = request.cookies.get(COOKIE)
+    token = request.cookies.get(_cookie())
     if token:
         _revoke(RememberedBrowser.token_hash == digest(token))
         g.idp_remember_cookie = ""
@@ -65,10 +74,10 @@ def write_cookie(response: Response) -> Response:
     token = g.pop("idp_remember_cookie", None)
     if token is None:
         return response
-    https = current_app.extensions["idp.settings"].https
+    https = _https()
     if token:
         max_age = int(IDLE_LIMIT.total_seconds()) * 12  # the record decides; the cookie just carries it
-        response.set_cookie(COOKIE, token, max_age=max_age, httponly=True, secure=https, samesite="Lax", path="/")
+        response.set_cookie(_cookie(), token, max_age=max_age, httponly=True, secure=https, samesite="Lax", path="/")
     else:
-        response.delete_cookie(COOKIE, path="/", httponly=True, secure=https, samesite="Lax")
+        response.delete_cookie(_cookie(), path="/", httponly=True, secure=https, samesite="Lax")
     return response

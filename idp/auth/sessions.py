@@ -1,13 +1,14 @@
 """The browser's session at the provider (single sign-on).
 
 The cookie holds a random token; the database holds its digest, what was
-proven and when. A session dies when it expires, when the user signs out, or
-when the user's credentials change (security stamp).
+proven and when. A session dies when it expires, when it goes unused for
+``session.idle_minutes``, when the user signs out, or when the user's
+credentials change (security stamp).
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import Response, current_app, g, request
 from sqlalchemy import select, update
@@ -23,24 +24,64 @@ def _settings():  # type: ignore[no-untyped-def]
     return current_app.extensions["idp.settings"]
 
 
+HOST_PREFIX = "__Host-"
+
+
+def host_cookie(name: str, https: bool) -> str:
+    """The name of a cookie of ours. Over https it carries the ``__Host-``
+    prefix (RFC 6265bis §4.1.3.2): browsers keep such a cookie only if it is
+    Secure, has Path=/ and no Domain, so no other host of the domain and no
+    plain-http page can set or shadow it. Over http (development) a browser
+    would refuse it."""
+    return HOST_PREFIX + name if https else name
+
+
+def _cookie() -> str:
+    settings = _settings()
+    return host_cookie(settings.session_cookie, settings.https)
+
+
 def current() -> Proof | None:
     """What this browser's session proves, or None."""
     if "idp_proof" in g:
         return g.idp_proof
-    g.idp_proof = _load(request.cookies.get(_settings().session_cookie))
+    g.idp_proof = _load(request.cookies.get(_cookie()))
     return g.idp_proof
+
+
+# How stale last_seen_at may get before a use is written: a request that
+# reads the session writes it at most once a minute.
+SEEN_PRECISION = timedelta(minutes=1)
 
 
 def _load(token: str | None) -> Proof | None:
     if not token or len(token) > 128:
         return None
     row = db.session().scalar(select(BrowserSession).where(BrowserSession.token_hash == digest(token)))
-    if row is None or row.revoked_at is not None or row.expires_at <= clock.now():
+    now = clock.now()
+    if row is None or row.revoked_at is not None or row.expires_at <= now or _idle(row, now):
         return None
     user: User = row.user
     if user.status != UserStatus.ACTIVE or user.security_stamp != row.security_stamp:
         return None
+    _seen(row, now)
     return Proof(user=user, auth_time=row.auth_time, amr=list(row.amr), line_id=row.line_id, session_id=row.id)
+
+
+def _idle(row: BrowserSession, now: datetime) -> bool:
+    return now - row.last_seen_at > timedelta(minutes=_settings().session_idle_minutes)
+
+
+def _seen(row: BrowserSession, now: datetime) -> None:
+    """Record a use; at most once a minute, so most requests write nothing."""
+    if now - row.last_seen_at < SEEN_PRECISION:
+        return
+    db.session().execute(
+        update(BrowserSession)
+        .where(BrowserSession.id == row.id, BrowserSession.last_seen_at < now - SEEN_PRECISION)
+        .values(last_seen_at=now)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def start(user: User, amr: list[str], line_id: str | None = None) -> Proof:
@@ -69,7 +110,7 @@ def end_current() -> None:
     except grants for ``offline_access``, which outlive it by definition."""
     proof = current()
     g.idp_proof = None
-    if request.cookies.get(_settings().session_cookie):
+    if request.cookies.get(_cookie()):
         g.idp_set_cookie = ""
     if proof is None or proof.session_id is None:
         return
@@ -95,7 +136,7 @@ def write_cookie(response: Response) -> Response:
     settings = _settings()
     if token:
         response.set_cookie(
-            settings.session_cookie,
+            _cookie(),
             token,
             max_age=settings.session_lifetime,
             httponly=True,
@@ -104,7 +145,7 @@ def write_cookie(response: Response) -> Response:
             path="/",
         )
     else:
-        response.delete_cookie(settings.session_cookie, path="/", httponly=True, secure=settings.https, samesite="Lax")
+        response.delete_cookie(_cookie(), path="/", httponly=True, secure=settings.https, samesite="Lax")
     return response
 
 

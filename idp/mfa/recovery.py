@@ -1,4 +1,9 @@
-"""Recovery codes: one per user, shown once, hashed, used once and replaced at once."""
+"""Recovery codes: one per user, shown once, hashed, used once and replaced at once.
+
+A code is stored as argon2id (idp/passwords.py), salted and slow like a
+password: it skips the second step, so a copy of the table must not give it
+away. Codes stored earlier as a SHA-256 digest still work, once.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +11,16 @@ import re
 import secrets
 import unicodedata
 
+from flask import current_app
 from sqlalchemy import update
 
 from .. import db
-from ..hashing import digest
+from ..hashing import matches
 from ..models import MfaEnrolment
 
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud or copied by hand
 GROUPS, GROUP_LEN = 4, 5  # 20 symbols of 5 bits: 100 bits
+ARGON2 = "$argon2"
 
 
 def new_code() -> str:
@@ -26,25 +33,38 @@ def canonical(code: str) -> str:
     return re.sub(r"[\s\-‐－ー]", "", unicodedata.normalize("NFKC", code or "")).upper()
 
 
+def _hash(code: str) -> str:
+    return current_app.extensions["idp.passwords"].hash(canonical(code))
+
+
+def _is(stored: str | None, given: str) -> bool:
+    if stored and not stored.startswith(ARGON2):
+        return matches(canonical(given), stored)  # a SHA-256 digest from before
+    return current_app.extensions["idp.passwords"].verify(stored, canonical(given))
+
+
 def set_new(enrolment: MfaEnrolment) -> str:
     code = new_code()
-    enrolment.recovery_code_hash = digest(canonical(code))
+    enrolment.recovery_code_hash = _hash(code)
     return code
 
 
 def use(enrolment: MfaEnrolment, given: str) -> str | None:
     """Burn the recovery code if ``given`` is it, and return its replacement.
 
-    The swap is one conditional UPDATE on the old digest, so of two racing
-    requests with the same code exactly one gets a replacement."""
-    old = digest(canonical(given))
+    After the hash is verified, the swap is one conditional UPDATE on the
+    stored hash that was verified, so of two racing requests with the same
+    code exactly one gets a replacement."""
+    stored = enrolment.recovery_code_hash
+    if not _is(stored, given):
+        return None
     replacement = new_code()
     won = (
         db.session()
         .execute(
             update(MfaEnrolment)
-            .where(MfaEnrolment.id == enrolment.id, MfaEnrolment.recovery_code_hash == old)
-            .values(recovery_code_hash=digest(canonical(replacement)))
+            .where(MfaEnrolment.id == enrolment.id, MfaEnrolment.recovery_code_hash == stored)
+            .values(recovery_code_hash=_hash(replacement))
             .execution_options(synchronize_session=False)
         )
         .rowcount

@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import hmac
 import io
+import re
+import unicodedata
 
 import pyotp
 import segno
@@ -15,6 +17,7 @@ from ..models import MfaEnrolment
 
 ISSUER_NAME = "WorkStorage"
 STEP = 30
+CODE = re.compile(r"[0-9]{6}")
 
 
 def new_secret() -> str:
@@ -53,9 +56,13 @@ def qr_svg_data_uri(uri: str) -> str:
 
 
 def matching_step(secret: str, code: str) -> int | None:
-    """The time step whose code equals ``code``, allowing one step of skew either way."""
-    code = code.strip().replace(" ", "")
-    if len(code) != 6 or not code.isdigit():
+    """The time step whose code equals ``code``, allowing one step of skew either way.
+
+    Full-width digits and spaces (a Japanese input method's) are folded to
+    ASCII first; then only six ASCII digits are a code (str.isdigit() would
+    also admit "٣", an Arabic-Indic three)."""
+    code = unicodedata.normalize("NFKC", code).strip().replace(" ", "")
+    if not CODE.fullmatch(code):
         return None
     totp = pyotp.TOTP(secret)
     now = clock.now()

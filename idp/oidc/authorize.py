@@ -8,6 +8,7 @@ registered (RFC 6749 §4.1.2.1); before that, the person sees a page.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from authlib.common.urls import add_params_to_uri
@@ -55,9 +56,14 @@ def no_request_object(params: dict[str, str], proof: Proof | None, started: floa
         raise RequestUriNotSupported("request_uri is not supported")
 
 
+# ASCII digits only: str.isdigit() also admits "²" and "٣", which int() refuses or reads.
+MAX_AGE = re.compile(r"[0-9]{1,10}")
+
+
 def valid_max_age(params: dict[str, str], proof: Proof | None, started: float) -> None:
+    """OIDC Core §3.1.2.1: max_age is a non-negative integer number of seconds."""
     value = params.get("max_age")
-    if value is not None and (not value.isdigit() or len(value) > 10):
+    if value is not None and not MAX_AGE.fullmatch(value):
         raise InvalidRequestError("max_age must be a non-negative integer")
 
 

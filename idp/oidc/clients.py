@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote_plus
+from urllib.parse import unquote_plus, urlsplit
 
 from authlib.oauth2.rfc6749 import ClientMixin, OAuth2Request, list_to_scope, scope_to_list
 from flask import current_app
@@ -148,8 +150,62 @@ class Registration:
     id_token_alg: str | None = None
 
 
+# RFC 8252 §7.1: a private-use scheme is a reverse domain name, e.g. com.example.app.
+PRIVATE_USE_SCHEME = re.compile(r"[a-z][a-z0-9+\-]*(\.[a-z0-9][a-z0-9+\-]*)+")
+MAX_URI_LENGTH = 2000
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def redirect_uri_problem(uri: str, public: bool) -> str | None:
+    """Why ``uri`` cannot be registered as a (post-logout) redirect URI, or None.
+
+    https anywhere; http only to this machine (RFC 8252 §7.3, loopback);
+    for native apps, which are public clients, a private-use scheme
+    (RFC 8252 §7.1). No fragment (RFC 6749 §3.1.2), no user name or password,
+    nothing else (``javascript:``, ``data:``, ``file:``)."""
+    if len(uri) > MAX_URI_LENGTH or "\\" in uri or any(c.isspace() or not c.isprintable() for c in uri):
+        return "must be a URI without spaces, backslashes or control characters"
+    try:
+        parts = urlsplit(uri)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:
+        return "is not a valid URI"
+    scheme = parts.scheme.lower()
+    if "#" in uri:
+        return "must not have a fragment"
+    if "@" in parts.netloc:
+        return "must not carry a user name or password"
+    if scheme == "https":
+        return None if parts.hostname else "must name a host"
+    if scheme == "http":
+        loopback = parts.hostname is not None and _is_loopback(parts.hostname)
+        return None if loopback else "may use http only for 127.0.0.1, ::1 or localhost"
+    if PRIVATE_USE_SCHEME.fullmatch(scheme):
+        if not public:
+            return "may use a private-use scheme only for a public (native) client"
+        # §7.1: no naming authority, so a single slash after the scheme.
+        return None if parts.path.startswith("/") and not parts.netloc else "must be of the form com.example.app:/path"
+    return "must be https, http to a loopback address, or a native app's reverse-domain scheme"
+
+
+def _check_redirect_uris(name: str, uris: list[str], public: bool) -> None:
+    for uri in uris:
+        if problem := redirect_uri_problem(uri, public):
+            raise ValueError(f"{name} {uri!r} {problem}")
+
+
 def register(reg: Registration) -> tuple[Client, str | None]:
     """Store a client; returns it and, for a confidential client, its secret (shown once)."""
+    _check_redirect_uris("redirect URI", reg.redirect_uris, reg.public)
+    _check_redirect_uris("post-logout redirect URI", reg.post_logout_redirect_uris, reg.public)
     for grant in reg.grant_types:
         if grant not in GRANT_TYPES:
             raise ValueError(f"unsupported grant type {grant!r}")

@@ -3,7 +3,7 @@ userinfo (OIDC Core §5.3) and RP-initiated logout (OIDC RP-Initiated Logout 1.0
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,6 +12,7 @@ from authlib.oauth2.rfc6750 import InvalidTokenError
 from authlib.oauth2.rfc7009 import RevocationEndpoint as _Revocation
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint as _Introspection
 from authlib.oidc.rpinitiated import EndSessionEndpoint as _EndSession
+from authlib.oidc.rpinitiated import EndSessionRequest
 from flask import current_app
 from sqlalchemy import select
 
@@ -171,8 +172,34 @@ def userinfo_claims(bearer: str | None) -> dict[str, Any]:
     return user_claims(info.proof, info.scope)
 
 
+@dataclass
+class LogoutRequest(EndSessionRequest):
+    """A validated logout request, and whom this browser is signed in as."""
+
+    signed_in_subject: str | None = None
+
+    @property
+    def needs_confirmation(self) -> bool:
+        """RP-Initiated Logout §6: without a valid hint the person confirms; so
+        too when the hint names someone other than the person signed in here
+        (anyone can hand a browser their own ID token to sign it out)."""
+        if self.id_token_claims is None:
+            return True
+        return self.signed_in_subject is not None and self.id_token_claims.get("sub") != self.signed_in_subject
+
+
 class EndSessionEndpoint(_EndSession):
     """RP-initiated logout: post_logout_redirect_uri must be registered exactly."""
+
+    def validate_request(self, request: Any) -> LogoutRequest:
+        from ..auth import sessions
+
+        validated = super().validate_request(request)
+        proof = sessions.current()
+        return LogoutRequest(
+            **{f.name: getattr(validated, f.name) for f in fields(validated)},
+            signed_in_subject=proof.user.subject if proof else None,
+        )
 
     def get_server_jwks(self) -> dict[str, Any]:
         return current_app.extensions["idp.keys"].current().jwks

@@ -9,7 +9,7 @@ RFC 6749 §4.1.2 for codes).
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
@@ -91,14 +91,23 @@ def create_grant(proof: Proof, client_id: str, scope: str, grant_id: str) -> Gra
     return grant
 
 
-def save_refresh_token(token: str, grant_id: str, ttl: int) -> None:
+def save_refresh_token(token: str, grant_id: str, ttl: int, grant_ends_at: datetime) -> None:
+    """A refresh token lives ``ttl`` seconds, and never past the end of its
+    grant's absolute lifetime, however often it was rotated: the spend and
+    the introspection of a token then both follow that end."""
     db.session().add(
         RefreshToken(
             token_hash=digest(token),
             grant_id=grant_id,
-            expires_at=clock.now() + timedelta(seconds=ttl),
+            expires_at=min(clock.now() + timedelta(seconds=ttl), grant_ends_at),
         )
     )
+
+
+def grant_ends_at(proof: Proof, absolute_days: int) -> datetime:
+    """The end of a grant's refresh tokens: ``tokens.refresh_absolute_days``
+    after the sign-in that began it, offline_access grants included."""
+    return proof.auth_time + timedelta(days=absolute_days)
 
 
 def find_refresh_token(token: str, client_id: str) -> tuple[RefreshToken, Grant] | None:

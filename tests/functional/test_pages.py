@@ -101,7 +101,7 @@ def test_https_issuer_adds_hsts_and_secure_cookies(https_app):
     )
     cookies = signed_in.headers.getlist("Set-Cookie") + page.headers.getlist("Set-Cookie")
     names = {c.split("=", 1)[0] for c in cookies}
-    assert https_app.extensions["idp.settings"].session_cookie in names
+    assert "__Host-" + https_app.extensions["idp.settings"].session_cookie in names
     for header in cookies:
         flags = [f.strip().lower() for f in header.split(";")]
         assert "secure" in flags and "httponly" in flags and "samesite=lax" in flags, header
