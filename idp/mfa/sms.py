@@ -21,8 +21,8 @@ MAX_TRIES = 5
 RESEND_AFTER = timedelta(seconds=60)
 MAX_PER_HOUR = 5
 # Japanese mobile numbers (060/070/080/090 + 8 digits) take SMS.
-JP_MOBILE = re.compile(r"0[6789]0\d{8}")
-E164 = re.compile(r"\+[1-9]\d{7,14}")
+JP_MOBILE = re.compile(r"0[6789]0[0-9]{8}")
+E164 = re.compile(r"\+[1-9][0-9]{7,14}")
 # What people put between digit groups. Japanese input methods often give a
 # dash-like character that NFKC leaves alone: the long vowel mark ー, the
 # minus sign −, or one of the Unicode dashes.
@@ -140,7 +140,7 @@ def _check(row: SmsCode | None, code: str) -> CheckResult:
     ).rowcount
     if counted != 1:
         return CheckResult.EXPIRED
-    given = re.sub(r"\D", "", unicodedata.normalize("NFKC", code or ""))
+    given = re.sub(r"[^0-9]", "", unicodedata.normalize("NFKC", code or ""))
     if not secrets.compare_digest(keyed_digest(_key(), given), row.code_hash):
         return CheckResult.WRONG
     used = session.execute(

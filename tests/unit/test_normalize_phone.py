@@ -61,6 +61,8 @@ def test_numbers_abroad_stay_as_given() -> None:
         "090-1234-567a",
         "+0 123 456 789",
         "+1234567890123456",  # longer than E.164 allows
+        "090-١٢٣٤-٥٦٧٨",  # Arabic-Indic digits: \d matches them, an SMS gateway does not
+        "+1 ٤١٥ 555 2671",
     ],
 )
 def test_refused(typed: str) -> None:
