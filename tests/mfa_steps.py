@@ -16,13 +16,15 @@ from sqlalchemy import select
 
 from idp import clock, db
 from idp.auth import login
+from idp.cli import add_user
 from idp.mfa import enrolment, totp
-from idp.models import AuditEvent, MfaEnrolment, User
+from idp.models import AuditEvent, MfaEnrolment, Role, Tenant, User
 
 from .conftest import Live
 from .rp import DEMO_PASSWORD, DEMO_USER, Browser, parse_forms
 from .transports import MailServer, link_in
 
+DEMO_ADMIN = "admin@demo.example"
 PHONE = "090-1234-5678"
 PHONE_E164 = "+819012345678"
 CSRF = re.compile(r'(name="csrf_token"[^>]*value=")[^"]*(")')
@@ -196,3 +198,11 @@ def log_out(browser: Browser) -> requests.Response:
     page = browser.get("/account")
     logout = next(i for i, form in enumerate(parse_forms(page.text)) if form["action"].endswith("/logout"))
     return browser.submit({}, form_index=logout)
+
+
+def add_admin(live: Live, email: str = DEMO_ADMIN) -> None:
+    """An admin of the demo tenant, with the demo password."""
+    with live.app.app_context():
+        tenant = db.session().scalar(select(Tenant).where(Tenant.name == "demo"))
+        add_user(email, tenant, Role.ADMIN, DEMO_PASSWORD)
+        db.commit()

@@ -12,17 +12,16 @@ import pytest
 from sqlalchemy import select, update
 
 from idp import clock, db
-from idp.cli import add_user
-from idp.models import Role, Tenant
+from idp.models import Tenant
 
 from ..conftest import Live
 from ..console import idp
 from ..line_steps import LINE, line_browser, line_only_with, register_line, serve, set_mfa, set_route, tenant_state
-from ..mfa_steps import audit_events, enrol_totp, path_of, sign_in
-from ..rp import DEMO_HOLDER, DEMO_PASSWORD, DEMO_USER, Browser
+from ..mfa_steps import DEMO_ADMIN, add_admin, audit_events, enrol_totp, path_of, sign_in
+from ..rp import DEMO_HOLDER, DEMO_USER, Browser
 from ..transports import MailServer, Received
 
-ADMIN = "admin@demo.example"
+ADMIN = DEMO_ADMIN
 ROUTE_SUBJECT = "【ワークストレージ】アクセス経路設定変更のお知らせ"
 TWO_STEP_SUBJECT = "【ワークストレージ】2段階認証設定変更のお知らせ"
 NOT_YOU_JA = "お心当たりのない場合は、直ちにパスワードを変更のうえ"
@@ -31,13 +30,6 @@ NOT_YOU_JA = "お心当たりのない場合は、直ちにパスワードを変
 @pytest.fixture
 def live(database_url, tmp_path, key_template, mail, sms):
     yield from serve(database_url, tmp_path, key_template, mail, sms)
-
-
-def _add_admin(live: Live) -> None:
-    with live.app.app_context():
-        tenant = db.session().scalar(select(Tenant).where(Tenant.name == "demo"))
-        add_user(ADMIN, tenant, Role.ADMIN, DEMO_PASSWORD)
-        db.commit()
 
 
 def _tenant(live: Live) -> Tenant:
@@ -138,7 +130,7 @@ def test_each_switch_to_line_only_is_dated_afresh(live):
 
 
 def test_a_route_change_is_mailed_to_the_holder_and_the_admins(live, mail):
-    _add_admin(live)
+    add_admin(live)
     holder = _holder_over_the_line(live)
     _choose_route(holder, "line-only")
     for to in (DEMO_HOLDER, ADMIN):
@@ -152,7 +144,7 @@ def test_a_route_change_is_mailed_to_the_holder_and_the_admins(live, mail):
 
 
 def test_a_two_step_change_is_mailed(live, mail):
-    _add_admin(live)
+    add_admin(live)
     browser = live.browser()
     assert path_of(sign_in(browser, DEMO_HOLDER)) == "/account"
     browser.get("/account/mfa")
@@ -170,7 +162,7 @@ def test_a_two_step_change_is_mailed(live, mail):
 
 
 def test_the_operator_switches_back_with_the_same_rules(live, mail):
-    _add_admin(live)
+    add_admin(live)
     set_mfa(live, True)
     line_only_with(live, LINE)
     done = idp(live.settings, "tenant", "set", "demo", "--access-route", "line+internet", IDP_SMTP_URL=mail.url)

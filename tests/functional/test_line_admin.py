@@ -9,32 +9,20 @@ import subprocess
 import pytest
 import requests
 from click.testing import Result
-from sqlalchemy import select
-
-from idp import db
-from idp.cli import add_user
-from idp.models import Role, Tenant
 
 from ..conftest import Live
 from ..console import idp
 from ..line_steps import COP_LINE, LINE, line_browser, register_line, serve, set_mfa, tenant_state
-from ..mfa_steps import audit_events, path_of, sign_in
+from ..mfa_steps import DEMO_ADMIN, add_admin, audit_events, path_of, sign_in
 from ..rp import DEMO_HOLDER, DEMO_PASSWORD, DEMO_USER, Browser, parse_forms, text_of
 
-ADMIN = "admin@demo.example"
+ADMIN = DEMO_ADMIN
 EXPIRED = "画面の有効期限が切れました。もう一度入力してください。"
 
 
 @pytest.fixture
 def live(database_url, tmp_path, key_template, mail, sms):
     yield from serve(database_url, tmp_path, key_template, mail, sms)
-
-
-def _add_admin(live: Live) -> None:
-    with live.app.app_context():
-        tenant = db.session().scalar(select(Tenant).where(Tenant.name == "demo"))
-        add_user(ADMIN, tenant, Role.ADMIN, DEMO_PASSWORD)
-        db.commit()
 
 
 def _console(live: Live, email: str, lang: str = "ja") -> Browser:
@@ -57,7 +45,7 @@ def _listed(page_html: str) -> list[str]:
 
 @pytest.mark.parametrize("email", [DEMO_HOLDER, ADMIN])
 def test_holders_and_admins_register_and_remove(live, email):
-    _add_admin(live)
+    add_admin(live)
     browser = _console(live, email)
     page = _add(browser, "caf-0123-456-789")
     assert page.status_code == 200 and 'id="line-added"' in page.text

@@ -9,11 +9,6 @@ error. (tests/functional/test_line_only_bypass.py: which factors qualify.)"""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
-
-from idp import db
-from idp.cli import add_user
-from idp.models import Role, Tenant
 
 from ..conftest import Live
 from ..line_steps import (
@@ -28,6 +23,8 @@ from ..line_steps import (
     tenant_state,
 )
 from ..mfa_steps import (
+    DEMO_ADMIN,
+    add_admin,
     align_to_step,
     audit_events,
     enrol_totp,
@@ -38,7 +35,7 @@ from ..mfa_steps import (
 )
 from ..rp import DEMO_HOLDER, DEMO_PASSWORD, DEMO_USER, Browser, callback_params, text_of
 
-ADMIN = "admin@demo.example"
+ADMIN = DEMO_ADMIN
 
 
 @pytest.fixture
@@ -145,16 +142,9 @@ def test_the_recovery_sign_in_is_for_the_account_menu_only(holder_factor, live):
     assert console.status_code == 403 and LINE_ERROR_JA in console.text
 
 
-def _add_admin(live: Live) -> None:
-    with live.app.app_context():
-        tenant = db.session().scalar(select(Tenant).where(Tenant.name == "demo"))
-        add_user(ADMIN, tenant, Role.ADMIN, DEMO_PASSWORD)
-        db.commit()
-
-
 @pytest.mark.parametrize("email", [DEMO_USER, ADMIN])
 def test_anyone_but_the_holder_gets_the_line_error(locked_out, email):
-    _add_admin(locked_out)
+    add_admin(locked_out)
     browser = locked_out.browser()
     page = sign_in(browser, email)
     assert page.status_code == 403 and LINE_ERROR_JA in page.text

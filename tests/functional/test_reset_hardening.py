@@ -19,15 +19,16 @@ from pathlib import Path
 
 import pytest
 import requests
-from sqlalchemy import event, select, update
+from sqlalchemy import event, update
 
 from idp import clock, db, migrate
-from idp.cli import add_user
-from idp.models import Role, Tenant
+from idp.models import Tenant
 
 from ..journeys import set_tenant_mfa
 from ..mfa_steps import (
+    DEMO_ADMIN,
     PHONE_E164,
+    add_admin,
     audit_events,
     enrol_sms,
     enrol_totp,
@@ -44,7 +45,6 @@ from .helpers import refresh
 NEW_PASSWORD = "Fresh-pass-2027"
 INVALID = 'id="link-invalid"'
 NOTICE_SUBJECT = "【ワークストレージ】2段階認証の登録のリセット"
-DEMO_ADMIN = "admin@demo.example"
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -67,13 +67,6 @@ def _reset(live, link: str, password: str = NEW_PASSWORD) -> Browser:
 def _reset_by_mail(live, mail, after: int = 0) -> Browser:
     _forgot(live)
     return _reset(live, mail_link(live, mail, after=after))
-
-
-def _add_admin(live) -> None:
-    with live.app.app_context():
-        tenant = db.session().scalar(select(Tenant).where(Tenant.name == "demo"))
-        add_user(DEMO_ADMIN, tenant, Role.ADMIN, "Admin-pass-2026")
-        db.commit()
 
 
 def _keep_two_step(live) -> None:
@@ -100,7 +93,7 @@ def _notices(mail) -> int:  # type: ignore[no-untyped-def]
 
 def test_clearing_an_sms_factor_tells_the_phone_and_the_managers(live, mail, sms):
     set_tenant_mfa(live, True)
-    _add_admin(live)
+    add_admin(live)
     enrol_sms(live)
     done = _reset_by_mail(live, mail).last
     assert 'id="two-step-reset"' in done.text
