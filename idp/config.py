@@ -117,6 +117,9 @@ class Settings:
     argon2_time_cost: int
     argon2_memory_cost: int
     argon2_parallelism: int
+    trial_days: int
+    plan_change_grace_days: int
+    keep_cancelled_days: int
     source_failure_limit: int
     trusted_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
     line_header: str
@@ -258,6 +261,11 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         argon2_time_cost=_positive("IDP_PASSWORDS_TIME_COST", v[("passwords", "time_cost")]),
         argon2_memory_cost=_positive("IDP_PASSWORDS_MEMORY_COST", v[("passwords", "memory_cost")], 8),
         argon2_parallelism=_positive("IDP_PASSWORDS_PARALLELISM", v[("passwords", "parallelism")]),
+        trial_days=_positive("IDP_TENANTS_TRIAL_DAYS", v[("tenants", "trial_days")]),
+        plan_change_grace_days=_positive(
+            "IDP_TENANTS_PLAN_CHANGE_GRACE_DAYS", v[("tenants", "plan_change_grace_days")], 0
+        ),
+        keep_cancelled_days=_positive("IDP_TENANTS_KEEP_CANCELLED_DAYS", v[("tenants", "keep_cancelled_days")], 0),
         source_failure_limit=_positive("IDP_SECURITY_SOURCE_FAILURE_LIMIT", v[("security", "source_failure_limit")]),
         trusted_networks=_networks(v[("security", "trusted_networks")], "IDP_SECURITY_TRUSTED_NETWORKS"),
         line_header=v[("line", "header")],

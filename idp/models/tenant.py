@@ -28,7 +28,15 @@ class Tenant(IdMixin, Base):
     plan: Mapped[str] = mapped_column(String(16), default=Plan.BASIC)
     mfa_enabled: Mapped[bool] = mapped_column(default=True)
     access_route: Mapped[str] = mapped_column(String(16), default=AccessRoute.LINE_AND_INTERNET)
+    # "active" or "cancelled"; a trial past its end is "trial-ended" (idp/tenants/plans.py).
     status: Mapped[str] = mapped_column(String(16), default="active")
+    # The end of a trial (created + tenants.trial_days); None on the basic plan.
+    trial_ends_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+    # Contract details (契約情報) the holder keeps up to date.
+    company_name: Mapped[str] = mapped_column(String(200), default="")
+    contact_name: Mapped[str] = mapped_column(String(200), default="")
+    contact_phone: Mapped[str] = mapped_column(String(32), default="")
     # When the tenant last became line-only: an internet sign-in may switch the
     # route back only with a second factor older than this (or enrolled over a line).
     line_only_since: Mapped[datetime | None]

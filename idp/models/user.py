@@ -50,6 +50,7 @@ class User(IdMixin, Base):
     role: Mapped[str] = mapped_column(String(16), default=Role.USER)
     status: Mapped[str] = mapped_column(String(16), default=UserStatus.ACTIVE)
     locked_at: Mapped[datetime | None]
+    last_login_at: Mapped[datetime | None]
     # Changes whenever credentials change; links and sessions bound to an older
     # value die with it.
     security_stamp: Mapped[str] = mapped_column(String(32), default=lambda: secrets.token_hex(16))
