@@ -24,7 +24,8 @@ class IdpFlask(Flask):
 
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
-    from . import cli, db, errors, i18n, security
+    from . import cli, clock, db, errors, i18n, security
+    from .account.contract_views import bp as account_contract_bp
     from .account.recovery_views import bp as recovery_bp
     from .account.views import bp as account_bp
     from .admin.views import bp as admin_bp
@@ -40,7 +41,9 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     from .oidc.tokens import TokenIssuer
     from .oidc.views import bp as oidc_bp
     from .passwords import Passwords
+    from .periodic import AtMostEvery
     from .sms import sender_for as sms_sender
+    from .tenants import plans
 
     settings = settings or load_settings()
     app = IdpFlask(__name__)
@@ -70,6 +73,8 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
             "idp.discovery": json.dumps(metadata(settings.issuer)).encode(),
             "idp.mail": mail_sender(settings.smtp_url, settings.mail_from, settings.var_dir),
             "idp.sms": sms_sender(settings.sms_webhook_url, settings.var_dir),
+            # On the provider's clock, so that the day is the one the tenants' dates follow.
+            "idp.purge_schedule": AtMostEvery(plans.DAY, now=clock.timestamp),
         }
     )
     db.init_app(app, settings.database_url)
@@ -79,9 +84,11 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(oidc_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(account_bp)
+    app.register_blueprint(account_contract_bp)
     app.register_blueprint(mfa_bp)
     app.register_blueprint(recovery_bp)
     app.register_blueprint(admin_bp)
+    app.before_request(plans.purge_when_due)
     app.after_request(write_cookie)
     app.after_request(remember.write_cookie)
     cli.register(app)

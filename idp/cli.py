@@ -20,7 +20,7 @@ from .config import ConfigError
 from .keys import ALGORITHMS, KeyError_
 from .models import AccessRoute, Plan, Role, Tenant, User, UserStatus
 from .oidc import clients
-from .tenants import lines, policy
+from .tenants import lines, plans, policy
 
 
 def _settings():  # type: ignore[no-untyped-def]
@@ -161,6 +161,8 @@ def tenant_create(name: str, plan: str, holder_email: str) -> None:
     if db.session().scalar(select(Tenant).where(Tenant.name == name)):
         raise ValueError(f"a tenant named {name!r} already exists")
     tenant = Tenant(name=name, plan=plan)
+    if plan == Plan.TRIAL:
+        tenant.trial_ends_at = plans.trial_end_for(clock.now())
     db.session().add(tenant)
     db.session().flush()
     holder = add_user(holder_email, tenant, Role.HOLDER, None)
@@ -200,6 +202,59 @@ def tenant_lines(tenant_ref: str, action: str | None, number: str | None) -> Non
     else:
         for registered in lines.numbers(tenant):
             click.echo(registered)
+
+
+@tenant_group.command("show")
+@click.argument("tenant_ref", metavar="T")
+@transactional
+def tenant_show(tenant_ref: str) -> None:
+    """Name, id, plan, status, trial end, two-step, access route, AD connection id."""
+    tenant = find_tenant(tenant_ref)
+    trial_end = tenant.trial_ends_at.isoformat(timespec="seconds") if tenant.trial_ends_at else "-"
+    for label, value in (
+        ("name", tenant.name),
+        ("id", tenant.id),
+        ("plan", tenant.plan),
+        ("status", plans.standing(tenant).value),
+        ("trial end", trial_end),
+        ("two-step", "on" if tenant.mfa_enabled else "off"),
+        ("access route", tenant.access_route),
+        ("AD connection id", "-"),  # no Active Directory connection yet
+    ):
+        click.echo(f"{label}: {value}")
+
+
+@tenant_group.command("plan")
+@click.argument("tenant_ref", metavar="T")
+@click.argument("plan", metavar="basic")
+@transactional
+def tenant_plan(tenant_ref: str, plan: str) -> None:
+    """A trial becomes basic (also within the grace days after the trial ended).
+    The plan is checked by the rules, not by click: a refusal is one line."""
+    tenant = find_tenant(tenant_ref)
+    plans.change_plan(tenant, plan, via="cli")
+    click.echo(f"{tenant.name}: plan {tenant.plan}")
+
+
+@tenant_group.command("cancel")
+@click.argument("tenant_ref", metavar="T")
+@transactional
+def tenant_cancel(tenant_ref: str) -> None:
+    """Cancel a basic tenant: every session and token of it stops working at its next use."""
+    tenant = find_tenant(tenant_ref)
+    plans.cancel(tenant, via="cli")
+    removed = plans.removal_date(tenant)
+    click.echo(f"{tenant.name}: cancelled; removed after {removed.isoformat(timespec='seconds') if removed else '-'}")
+
+
+@tenant_group.command("purge")
+@transactional
+def tenant_purge() -> None:
+    """Remove the tenants cancelled more than tenants.keep_cancelled_days ago, with their users."""
+    purged = plans.purge()
+    for name in purged:
+        click.echo(f"removed {name}")
+    click.echo(f"purged {len(purged)} tenant(s)")
 
 
 @click.group("user")

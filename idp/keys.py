@@ -33,7 +33,6 @@ import os
 import secrets
 import tempfile
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -46,6 +45,7 @@ from joserfc.jwk import ECKey, RSAKey
 
 from . import clock
 from .config import Settings
+from .periodic import AtMostEvery
 
 ALGORITHMS = ("RS256", "ES256")
 PUBLISHED = ("next", "active", "retiring")
@@ -189,12 +189,19 @@ class KeyStore:
     def __init__(self, folder: Path, passphrase: str = "") -> None:
         self.folder = folder
         self.passphrase = passphrase.encode() or None
-        self.check_every = self.CHECK_EVERY
+        self.schedule = AtMostEvery(self.CHECK_EVERY)
         self._keyset_path = os.fspath(folder / KEYSET_FILE)  # a str: stat()ed on every signature
         self._lock = threading.Lock()
         self._signature: tuple[int, int, int] | None = None
         self._loaded: LoadedKeys | None = None
-        self._next_check = 0.0  # time.monotonic() of the next look at the schedule
+
+    @property
+    def check_every(self) -> float:
+        return self.schedule.every
+
+    @check_every.setter
+    def check_every(self, seconds: float) -> None:
+        self.schedule.every = seconds
 
     # -- reading -----------------------------------------------------------
 
@@ -362,9 +369,8 @@ class KeyStore:
         """Rotate due chains and prune old retiring keys, looking at most every
         ``check_every`` seconds in this process: on the signing path, the usual
         cost is one monotonic clock read."""
-        if policy.rotate_after_days <= 0 or time.monotonic() < self._next_check:
+        if policy.rotate_after_days <= 0 or not self.schedule.due():
             return
-        self._next_check = time.monotonic() + self.check_every
         try:
             self._run_schedule(policy, clock.now())
         except Exception:

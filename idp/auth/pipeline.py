@@ -18,7 +18,7 @@ from werkzeug.wrappers import Response
 from .. import audit, clock, db
 from ..mfa import enrolment
 from ..models import AccessRoute, IdentityKind, User
-from ..tenants import line_policy
+from ..tenants import admission, line_policy
 from . import interactions, remember, sessions
 
 PENDING = "pending"
@@ -120,6 +120,9 @@ def update_pending(**changes: Any) -> None:
 def finish(user: User, amr: list[str], ix: str | None, line_id: str | None = None) -> Response:
     abandon()
     sessions.start(user, amr, line_id)
+    if admission.changes_plan_only(user):
+        # Manual §0 ※1: after the trial, its holder signs in for the plan change only.
+        return redirect(url_for("account_contract.plan"))
     return redirect(interactions.resume_url(ix) or url_for("account.index"))
 
 

@@ -17,6 +17,7 @@ from .. import clock, db
 from ..hashing import digest, new_token
 from ..models import BrowserSession, Grant, User, UserStatus
 from ..oidc import store
+from ..tenants import admission
 from .proof import Proof
 
 
@@ -42,7 +43,18 @@ def _cookie() -> str:
 
 
 def current() -> Proof | None:
-    """What this browser's session proves, or None."""
+    """What this browser's session proves, or None. A session whose tenant is
+    out of service (a trial that ended, a cancelled contract) counts as none
+    from its next use on, except on the plan change its holder may still make
+    (``admission.admits_session``)."""
+    proof = _recorded()
+    if proof is None or admission.admits_session(proof.user, request.endpoint):
+        return proof
+    return None
+
+
+def _recorded() -> Proof | None:
+    """The session as recorded, whatever its tenant's standing."""
     if "idp_proof" in g:
         return g.idp_proof
     g.idp_proof = _load(request.cookies.get(_cookie()))
@@ -108,7 +120,7 @@ def start(user: User, amr: list[str], line_id: str | None = None) -> Proof:
 def end_current() -> None:
     """Sign this browser out, and revoke what was granted through the session
     except grants for ``offline_access``, which outlive it by definition."""
-    proof = current()
+    proof = _recorded()
     g.idp_proof = None
     if request.cookies.get(_cookie()):
         g.idp_set_cookie = ""

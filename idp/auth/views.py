@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 
 from .. import audit
 from ..models import Role, User
-from ..tenants import line_policy
+from ..tenants import admission, line_policy, plans
 from . import interactions, pipeline, sessions
 from .forms import LoginForm, LogoutForm
 from .login import Outcome, sign_in
@@ -59,7 +59,15 @@ def _after_password(user: User, ix: str | None) -> Response | tuple[str, int]:
     """Line authentication decides before anything else: a line-only tenant admits
     only its registered lines, except its holder coming to the account menu to
     switch the route back (manual §4.2), who then gives a second factor that may
-    undo line-only (the pipeline decides, and audits, which)."""
+    undo line-only (the pipeline decides, and audits, which). A tenant out of
+    service admits nobody, except a trial's holder coming to change the plan
+    within the grace days (manual §0 ※1), whom the sign-in leads there only."""
+    if not admission.may_sign_in(user):
+        standing = plans.standing(user.tenant)
+        audit.record("login.refused", user=user, method="pwd", reason=standing.value.replace("-", "_"))
+        return out_of_service(user)
+    if admission.changes_plan_only(user):
+        ix = None
     line_id = line_policy.line_of_request(user)
     if line_policy.allows(user.tenant, line_id):
         return pipeline.after_password(user, ix, line_id)
@@ -67,6 +75,15 @@ def _after_password(user: User, ix: str | None) -> Response | tuple[str, int]:
         return pipeline.after_password(user, None, holder_recovery=True)
     audit.record("login.refused", user=user, method="pwd", reason="line_required")
     return line_refused()
+
+
+def out_of_service(user: User) -> tuple[str, int]:
+    """The tenant's trial has ended, or the contract was cancelled: nobody of it
+    signs in (manual §0 ※1 ※2)."""
+    page = render_template(
+        "auth/contract_ended.html", standing=plans.standing(user.tenant), grace_days=plans.grace_days()
+    )
+    return page, 403
 
 
 def line_refused() -> tuple[str, int]:

@@ -21,7 +21,7 @@ from werkzeug.wrappers import Response
 from .. import clock
 from ..auth import interactions, sessions
 from ..auth.proof import Proof
-from ..tenants import line_policy
+from ..tenants import admission
 from .server import has_repeated_parameter
 
 
@@ -111,8 +111,8 @@ def authorize() -> Response:
     pending = interactions.get(ix)
     started = pending["started"] if pending and pending["args"] == params else clock.now().timestamp() + 1
     proof = sessions.current()
-    if proof is not None and not line_policy.allows(proof.user.tenant, proof.line_id):
-        proof = None  # the tenant's line policy no longer admits this session
+    if proof is not None and not admission.admits(proof.user, proof.line_id):
+        proof = None  # the tenant's standing or line policy no longer admits this session
     server = _server()
     try:
         grant = server.get_consent_grant(end_user=proof)

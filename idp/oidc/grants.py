@@ -22,7 +22,7 @@ from flask import current_app
 
 from ..auth.proof import Proof
 from ..models.base import new_id
-from ..tenants import line_policy
+from ..tenants import admission
 from . import store
 from .claims import user_claims
 
@@ -84,8 +84,8 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
     def authenticate_user(self, authorization_code: Any) -> Proof | None:
         row = authorization_code.row
         user = store.active_user(row.user_id)
-        if user is None or not line_policy.allows(user.tenant, row.line_id):
-            return None
+        if user is None or not admission.admits(user, row.line_id):
+            return None  # the tenant's standing or line policy no longer admits this sign-in
         return Proof(
             user=user,
             auth_time=row.auth_time,

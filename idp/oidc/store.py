@@ -17,7 +17,7 @@ from .. import clock, db
 from ..auth.proof import Proof
 from ..hashing import digest
 from ..models import AuthorizationCode, Grant, RefreshToken, User, UserStatus
-from ..tenants import line_policy
+from ..tenants import admission
 
 
 def save_code(
@@ -173,8 +173,8 @@ def live_grant(grant_id: str) -> tuple[Grant, User] | None:
     grant, user = row
     if grant.revoked_at is not None or user.status != UserStatus.ACTIVE:
         return None
-    if not line_policy.allows(user.tenant, grant.line_id):
-        return None  # the tenant now admits only registered lines, and this grant has none
+    if not admission.admits(user, grant.line_id):
+        return None  # the tenant is out of service, or now admits only registered lines and this grant has none
     return grant, user
 
 

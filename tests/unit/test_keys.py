@@ -394,7 +394,7 @@ def test_the_schedule_is_looked_at_once_per_interval_and_not_on_every_signature(
     monkeypatch.undo()
     assert "retiring" not in by_state(store, "ES256")
 
-    store._next_check = 0.0  # a minute has passed
+    store.schedule.next_at = 0.0  # a minute has passed
     store.rotate_if_due(policy)
     assert "retiring" in by_state(store, "ES256")
 
