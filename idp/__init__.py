@@ -26,8 +26,9 @@ class IdpFlask(Flask):
 def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     from . import cli, db, errors, i18n, security
     from .account.recovery_views import bp as recovery_bp
+    from .account.registration_views import bp as registration_bp
     from .account.views import bp as account_bp
-    from .admin.views import bp as admin_bp
+    from .admin import bp as admin_bp
     from .auth import remember
     from .auth.sessions import host_cookie, write_cookie
     from .auth.views import bp as auth_bp
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(account_bp)
     app.register_blueprint(mfa_bp)
     app.register_blueprint(recovery_bp)
+    app.register_blueprint(registration_bp)
     app.register_blueprint(admin_bp)
     app.after_request(write_cookie)
     app.after_request(remember.write_cookie)
