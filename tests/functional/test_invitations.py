@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 
 from idp import clock
+from idp.account import methods
 
 from ..console import idp as console_script
 from ..invite_steps import NEW_PASSWORD, SUBJECT, console, invitation_link, invite, open_link, register
@@ -224,3 +225,29 @@ def test_a_new_tenants_holder_registers_from_the_same_mail(live, mail):
     assert f"{holder}\tholder\tpassword\tactive" in idp(live.settings, "user", "list", "--tenant", "acme").stdout
     # A new tenant has two-step verification on: the first sign-in registers a factor.
     assert path_of(sign_in(live.browser(), holder, NEW_PASSWORD)) == "/mfa/setup"
+
+
+@pytest.fixture
+def upstream_offered():
+    """An upstream sign-in method on offer, as its broker registers it (removed afterwards)."""
+    method = methods.Method("google", "Google", lambda tenant, role: role != "holder")
+    methods.register(method)
+    yield method
+    methods._METHODS.remove(method)
+
+
+def test_other_methods_come_from_the_registry_and_lead_to_their_sign_in(live, mail, upstream_offered):
+    invite(console(live), USER)
+    browser = open_link(live, invitation_link(live, mail, USER))
+    forms = parse_forms(browser.last.text)
+    assert 'data-provider="google"' in browser.last.text and "Googleで登録" in browser.last.text
+    index = next(i for i, f in enumerate(forms) if f["action"] == "/register/method/google")
+    answer = browser.http.post(
+        live.url + forms[index]["action"], data=forms[index]["fields"], allow_redirects=False, timeout=10
+    )
+    assert answer.status_code == 303 and answer.headers["Location"] == "/login/google?register=invite"
+    refused = browser.http.post(
+        live.url + "/register/method/ad", data=forms[index]["fields"], allow_redirects=False, timeout=10
+    )
+    assert refused.status_code == 404
+    assert user_status(live, USER) == "invited"  # choosing a method uses nothing up
