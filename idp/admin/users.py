@@ -2,7 +2,10 @@
 
 Holders and admins of a tenant see and change only their own tenant's people:
 another tenant's user id is 404 on every page and every form. Each change is a
-CSRF-protected POST; the destructive ones ask for confirmation first."""
+CSRF-protected POST; the destructive ones ask for confirmation first. A change
+answers with the user's page itself, not a redirect: a browser may close a
+redirect's connection before reading its body, and a server may then skip
+the close hook that sends the mail after the response (Werkzeug's does)."""
 
 from __future__ import annotations
 
@@ -10,10 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import abort, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from werkzeug.wrappers import Response
 
 from ..account import methods, registration
 from ..account.messages import JST
@@ -106,14 +108,14 @@ def users(actor: User) -> str:
 
 @bp.route("/users/new", methods=["GET", "POST"])
 @administrator
-def invite(actor: User) -> Response | tuple[str, int]:
+def invite(actor: User) -> str | tuple[str, int]:
     form, error, status = InviteForm(), None, 200
     if form.validate_on_submit():
         try:
             user = registration.invite(
                 actor.tenant, form.email.data or "", form.name.data or "", form.role.data or "", actor, people.VIA
             )
-            return redirect(url_for("admin.user_detail", user_id=user.id, done="invited"), 303)
+            return _detail(actor, user, done="invited")
         except registration.InviteRefused as refused:
             error, status = str(INVITE_REFUSALS[refused.reason]), 400
     elif form.is_submitted():
@@ -146,12 +148,12 @@ def _detail(actor: User, target: User, error: str | None = None, done: str | Non
 @bp.route("/users/<user_id>")
 @administrator
 def user_detail(actor: User, user_id: str) -> str:
-    return _detail(actor, _target(actor, user_id), done=request.args.get("done"))
+    return _detail(actor, _target(actor, user_id))
 
 
 @bp.route("/users/<user_id>/<action>", methods=["POST"])
 @administrator
-def user_action(actor: User, user_id: str, action: str) -> Response | str | tuple[str, int]:
+def user_action(actor: User, user_id: str, action: str) -> str | tuple[str, int]:
     target = _target(actor, user_id)
     spec = ACTIONS.get(action)
     if spec is None:
@@ -168,4 +170,4 @@ def user_action(actor: User, user_id: str, action: str) -> Response | str | tupl
         spec.run(actor, target, form)
     except people.Refused as refused:
         return _detail(actor, target, error=str(REFUSALS[refused.reason])), 400
-    return redirect(url_for("admin.user_detail", user_id=target.id, done=action), 303)
+    return _detail(actor, target, done=action)

@@ -73,5 +73,5 @@ def test_holder_invites_and_the_user_registers_and_signs_in(
     submit(invitee, "password")
     expect_menu(invitee, locale)
 
-    page.reload()
-    expect(page.locator("#user-status")).to_have_text(text["active"])
+    page.goto(live.url + "/admin/users")
+    expect(page.locator(f'tr[data-email="{INVITEE}"] td.status')).to_have_text(text["active"])

@@ -123,7 +123,7 @@ def test_role_change_is_confirmed_and_audited(live):
     assert 'id="confirm-question"' in asked.text and 'id="new-role">管理者<' in asked.text
     assert console(live, DEMO_USER).get("/admin/users").status_code == 403  # not yet
     done = holder.submit({})
-    assert path_of(done) == f"/admin/users/{uid}" and 'data-role="admin"' in done.text
+    assert path_of(done) == f"/admin/users/{uid}/role" and 'data-role="admin"' in done.text
     assert console(live, DEMO_USER).get("/admin/users").status_code == 200
     _act(holder, uid, "role", role="user")
     assert console(live, DEMO_USER).get("/admin/users").status_code == 403

@@ -31,7 +31,7 @@ def test_the_holder_invites_an_admin_and_a_user_who_register_and_sign_in(live, m
     holder = console(live)
     for email, name, role in ((ADMIN, "管理 花子", "admin"), (USER, "利用 太郎", "user")):
         page = invite(holder, email, name, role)
-        assert path_of(page).startswith("/admin/users/") and 'id="action-done"' in page.text
+        assert path_of(page) == "/admin/users/new" and 'id="action-done"' in page.text
         assert user_status(live, email) == "invited"
         message = mail.inbox.wait_for(email)
         assert message.subject == SUBJECT
