@@ -27,8 +27,9 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     from . import cli, clock, db, errors, i18n, security
     from .account.contract_views import bp as account_contract_bp
     from .account.recovery_views import bp as recovery_bp
+    from .account.registration_views import bp as registration_bp
     from .account.views import bp as account_bp
-    from .admin.views import bp as admin_bp
+    from .admin import bp as admin_bp
     from .auth import remember
     from .auth.sessions import host_cookie, write_cookie
     from .auth.views import bp as auth_bp
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(account_contract_bp)
     app.register_blueprint(mfa_bp)
     app.register_blueprint(recovery_bp)
+    app.register_blueprint(registration_bp)
     app.register_blueprint(admin_bp)
     app.before_request(plans.purge_when_due)
     app.after_request(write_cookie)

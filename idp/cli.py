@@ -14,6 +14,7 @@ from flask.cli import FlaskGroup
 from sqlalchemy import or_, select
 
 from . import audit, clock, db, migrate
+from .account import methods, registration
 from .account.credentials import set_password
 from .auth.password_policy import broken_rules
 from .config import ConfigError
@@ -167,6 +168,8 @@ def tenant_create(name: str, plan: str, holder_email: str) -> None:
     db.session().flush()
     holder = add_user(holder_email, tenant, Role.HOLDER, None)
     audit.record("tenant.created", tenant_id=tenant.id, plan=plan, holder=holder.email)
+    # The holder registers from the same mail as anyone invited (manual §1.5); the operator invited.
+    registration.send_invitation(holder, None)
     click.echo(tenant.id)
 
 
@@ -272,6 +275,30 @@ def user_create(email: str, tenant_ref: str, role: str, password: str | None) ->
     user = add_user(email, find_tenant(tenant_ref), role, password)
     audit.record("user.created", user=user, role=role)
     click.echo(user.id)
+
+
+@user_group.command("invite")
+@click.argument("email")
+@click.option("--tenant", "tenant_ref", required=True)
+@click.option("--name", default="", help="shown in the mail")
+@click.option("--role", type=click.Choice([r.value for r in registration.ROLES]), default="user")
+@transactional
+def user_invite(email: str, tenant_ref: str, name: str, role: str) -> None:
+    """Invite EMAIL: mails the registration link (valid 14 days, used once; an earlier one stops working)."""
+    user = registration.invite(find_tenant(tenant_ref), email, name, role, actor=None, via="cli")
+    click.echo(f"invited {user.email} as {user.role}: registration mail sent, link valid 14 days")
+
+
+@user_group.command("list")
+@click.option("--tenant", "tenant_ref", required=True)
+@transactional
+def user_list(tenant_ref: str) -> None:
+    """One line per user: email, role, login method, status."""
+    tenant = find_tenant(tenant_ref)
+    users = db.session().scalars(select(User).where(User.tenant_id == tenant.id).order_by(User.email_key))
+    for user in users:
+        method = methods.current(user) if user.identities else "-"
+        click.echo(f"{user.email}\t{user.role}\t{method}\t{user.status}")
 
 
 @click.group("client")

@@ -38,6 +38,17 @@ def reset_mail(user: User) -> Mail:
     return _mail(user, "【ワークストレージ】パスワードリセット", "reset", url=url)
 
 
+def invitation_mail(user: User, inviter: str | None) -> Mail:
+    """Manual §1.5: 「利用者登録のご案内」, naming who invited (None: the service operator)."""
+    url = links.create("invite", user, "registration.register")
+    return _mail(user, "【コワークストレージ】利用者登録のご案内", "invitation", url=url, inviter=inviter or "")
+
+
+def two_step_cleared_mail(user: User) -> Mail:
+    """The holder or an admin reset ``user``'s two-step registration (manual §5.2)."""
+    return _mail(user, "【ワークストレージ】2段階認証の登録のリセット", "two_step_cleared")
+
+
 def tell_of_cleared_two_step(user: User, phone: str | None) -> None:
     """A password reset cleared ``user``'s second factor: an SMS to the number it
     had (if it was one), a mail to the tenant's holder and admins, after the response."""

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, StringField
+from wtforms import HiddenField, RadioField, StringField
+from wtforms.fields.choices import SelectChoice
 
 
 class LineForm(FlaskForm):
@@ -19,3 +20,24 @@ class RemoveLineForm(FlaskForm):
     plain names (``csrf_token``, ``number``) every form of the provider uses."""
 
     number = HiddenField()
+
+
+class InviteForm(FlaskForm):
+    """Plain names (CONTRACT.md): ``email``, ``name``, ``role``. No field
+    validators: the invitation names what is wrong (registration.Refusal)."""
+
+    email = StringField(_l("Email address"))
+    name = StringField(_l("Name"))
+    role = RadioField(
+        choices=[SelectChoice("user", _l("User")), SelectChoice("admin", _l("Administrator"))],
+        default="user",
+        validate_choice=False,
+    )
+
+
+class UserActionForm(FlaskForm):
+    """An action on one user. ``stage`` is "confirm" once the confirmation page
+    was shown; ``role`` is the new role of a role change."""
+
+    stage = HiddenField(default="ask")
+    role = HiddenField()

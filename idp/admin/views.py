@@ -49,8 +49,8 @@ def administrator(view: Callable[..., Any]) -> Callable[..., Any]:
 
 @bp.route("")
 @administrator
-def index(user: User) -> Response:
-    return redirect(url_for("admin.line_settings"))
+def index(user: User) -> str:
+    return render_template("admin/index.html")
 
 
 @bp.route("/lines", methods=["GET", "POST"])

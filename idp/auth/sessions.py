@@ -100,6 +100,7 @@ def start(user: User, amr: list[str], line_id: str | None = None) -> Proof:
     """A new session for a completed sign-in; replaces any session this browser had."""
     end_current()
     now, token = clock.now(), new_token(32)
+    user.last_login_at = now  # shown in the admin console's user list
     row = BrowserSession(
         token_hash=digest(token),
         user_id=user.id,
