@@ -25,6 +25,7 @@ class IdpFlask(Flask):
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     from . import cli, db, errors, i18n, security
+    from .account.password_views import bp as account_password_bp
     from .account.recovery_views import bp as recovery_bp
     from .account.views import bp as account_bp
     from .admin.views import bp as admin_bp
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(oidc_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(account_bp)
+    app.register_blueprint(account_password_bp)
     app.register_blueprint(mfa_bp)
     app.register_blueprint(recovery_bp)
     app.register_blueprint(admin_bp)
