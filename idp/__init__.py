@@ -26,6 +26,7 @@ class IdpFlask(Flask):
 def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     from . import cli, clock, db, errors, i18n, security
     from .account.contract_views import bp as account_contract_bp
+    from .account.password_views import bp as account_password_bp
     from .account.recovery_views import bp as recovery_bp
     from .account.registration_views import bp as registration_bp
     from .account.views import bp as account_bp
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(auth_bp)
     app.register_blueprint(account_bp)
     app.register_blueprint(account_contract_bp)
+    app.register_blueprint(account_password_bp)
     app.register_blueprint(mfa_bp)
     app.register_blueprint(recovery_bp)
     app.register_blueprint(registration_bp)

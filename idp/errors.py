@@ -24,7 +24,9 @@ def _wants_json() -> bool:
     return request.path.startswith(PROTOCOL_PATHS)
 
 
-def _respond(status: int, error: str, description: str, error_id: str | None = None) -> Response:
+def _respond(
+    status: int, error: str, description: str, error_id: str | None = None, message: str | None = None
+) -> Response:
     if _wants_json():
         body = {"error": error, "error_description": description}
         if error_id:
@@ -32,8 +34,16 @@ def _respond(status: int, error: str, description: str, error_id: str | None = N
         return Response(
             json.dumps(body), status=status, content_type="application/json", headers={"Cache-Control": "no-store"}
         )
-    page = render_template("errors/page.html", status=status, error=error, error_id=error_id)
+    page = _page(status, error, error_id, message)
     return Response(page, status=status, content_type="text/html; charset=utf-8")
+
+
+def _page(status: int, error: str, error_id: str | None, message: str | None) -> str:
+    """A page in the person's language. A 403 (a page this account may not use,
+    manual §0) says so and leads back to the account menu, which lists what it may use."""
+    if status == 403:
+        return render_template("errors/forbidden.html")
+    return render_template("errors/page.html", status=status, error=error, error_id=error_id, message=message)
 
 
 def refuse_nul() -> None:
@@ -55,7 +65,9 @@ def init_app(app: Flask) -> None:
             error = "not_found"
         elif code == 405:
             error = "method_not_allowed"
-        response = _respond(code, error, e.description or "")
+        # An exception may carry a sentence for the person (idp.forms.NotAForm).
+        message = getattr(e, "page_message", None)
+        response = _respond(code, error, e.description or "", message=str(message) if message else None)
         # Keep what the exception says beyond its body, e.g. Allow on a 405
         # (RFC 9110 §15.5.6 requires it).
         for name, value in e.get_headers():

@@ -31,6 +31,23 @@ def set_password(user: User, password: str) -> None:
     user.security_stamp = secrets.token_hex(16)
 
 
+def revoke_grants(user: User, reason: str) -> None:
+    """End every grant of ``user`` (its refresh tokens, and the access tokens
+    issued from it at their next check): whoever held the old password may hold them."""
+    for grant_id in db.session().scalars(select(Grant.id).where(Grant.user_id == user.id, Grant.revoked_at.is_(None))):
+        store.revoke_grant(grant_id, reason)
+
+
+def change_password(user: User, password: str) -> None:
+    """Manual §3: the signed-in person's new password. Sessions, links and
+    grants from before end (the new security stamp, revoked grants); the
+    person is told by mail, in case someone else did it."""
+    set_password(user, password)
+    revoke_grants(user, "password_changed")
+    audit.record("password.changed", user=user)
+    notify.send_mail_after_response(messages.password_changed_mail(user))
+
+
 def request_reset(email: str) -> None:
     """Mail a reset link to an account that signs in with a password (manual
     §6.2), at most three an hour, counted by the database so that racing
@@ -65,8 +82,7 @@ def reset_password(user: User, password: str) -> bool:
     if not kept:
         enrolment.clear(user)
     remember.forget_all(user)
-    for grant_id in db.session().scalars(select(Grant.id).where(Grant.user_id == user.id, Grant.revoked_at.is_(None))):
-        store.revoke_grant(grant_id, "password_reset")
+    revoke_grants(user, "password_reset")
     audit.record("password.reset", user=user, two_step="kept" if kept else "cleared" if cleared else "none")
     if cleared is not None:
         messages.tell_of_cleared_two_step(user, cleared.phone if cleared.method == "sms" else None)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, RadioField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from ..auth.password_policy import Rule
+from ..forms import Form
 
 RULE_TEXT = {
     Rule.TOO_SHORT: _l("Use at least 8 characters."),
@@ -20,11 +20,11 @@ RULE_TEXT = {
 }
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(Form):
     email = EmailField(_l("Email address"), validators=[DataRequired(), Length(max=254)])
 
 
-class NewPasswordForm(FlaskForm):
+class NewPasswordForm(Form):
     """No field validators: the password rule (broken_rules) names every problem,
     an empty field included, so that the page can say which rule to fix."""
 
@@ -32,11 +32,18 @@ class NewPasswordForm(FlaskForm):
     password_confirm = PasswordField(_l("New password (again)"))
 
 
-class ConfirmForm(FlaskForm):
+class ChangePasswordForm(NewPasswordForm):
+    """Manual §3. The current password is a sign-in like any other (the same upper
+    bound as the login form: argon2id is not fed megabytes)."""
+
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=256)])
+
+
+class ConfirmForm(Form):
     pass
 
 
-class MfaPolicyForm(FlaskForm):
+class MfaPolicyForm(Form):
     mfa = RadioField(
         choices=[
             SelectChoice("on", _l("Turn two-step verification on")),
@@ -49,7 +56,7 @@ class MfaPolicyForm(FlaskForm):
     confirmed = BooleanField(_l("I have read the explanation above."))
 
 
-class AccessRouteForm(FlaskForm):
+class AccessRouteForm(Form):
     route = RadioField(
         choices=[
             SelectChoice("line+internet", _l("Line authentication + internet")),
@@ -60,13 +67,13 @@ class AccessRouteForm(FlaskForm):
     stage = HiddenField(default="choose")
 
 
-class ResetKeepsTwoStepForm(FlaskForm):
+class ResetKeepsTwoStepForm(Form):
     """The holder's choice whether a password reset keeps the second factor."""
 
     reset_keeps_two_step = BooleanField(_l("Keep two-step verification when a password is reset"))
     stage = HiddenField(default="reset")
 
 
-class ReauthenticateForm(FlaskForm):
+class ReauthenticateForm(Form):
     # The same upper bound as the login form: argon2id is not fed megabytes.
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=256)])

@@ -49,6 +49,12 @@ def two_step_cleared_mail(user: User) -> Mail:
     return _mail(user, "【ワークストレージ】2段階認証の登録のリセット", "two_step_cleared")
 
 
+def password_changed_mail(user: User) -> Mail:
+    """A notice, not a request: it carries no link."""
+    when = clock.now().astimezone(JST).strftime("%Y/%m/%d %H:%M")
+    return _mail(user, "【ワークストレージ】パスワード変更のお知らせ", "password_changed", when=when)
+
+
 def tell_of_cleared_two_step(user: User, phone: str | None) -> None:
     """A password reset cleared ``user``'s second factor: an SMS to the number it
     had (if it was one), a mail to the tenant's holder and admins, after the response."""

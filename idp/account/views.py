@@ -8,18 +8,21 @@ from datetime import timedelta
 from functools import wraps
 from typing import Any
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from werkzeug.wrappers import Response
 
 from .. import audit
-from ..auth import login, remember, sessions
+from ..auth import interactions, login, remember, sessions
 from ..auth.forms import LogoutForm
 from ..auth.login import Outcome
 from ..auth.proof import Proof
 from ..auth.views import line_refused, outcome_message
 from ..models import AccessRoute, Role, User
-from ..tenants import line_policy, lines, policy
+from ..tenants import line_policy, lines, permissions, policy
+from ..tenants.permissions import Group, Item
 from .forms import AccessRouteForm, ConfirmForm, MfaPolicyForm, ReauthenticateForm, ResetKeepsTwoStepForm
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -27,25 +30,99 @@ bp = Blueprint("account", __name__, url_prefix="/account")
 # Settings that change how every member of the contract signs in ask for the
 # password again once the sign-in (or the last time it was given) is older than this.
 REAUTH_AFTER = timedelta(minutes=5)
-SENSITIVE = ("account.mfa_policy", "account.access_route")
+
+# Each menu item's page. A page is listed only once it exists in the app, so
+# that the menu never links to a page that is not there.
+PAGES: dict[Item, str] = {
+    Item.LOGIN_METHOD: "account_method.change",
+    Item.EMAIL: "account_email.change",
+    Item.PASSWORD: "account_password.change",
+    Item.ACCESS_ROUTE: "account.access_route",
+    Item.TWO_STEP: "account.mfa_policy",
+    Item.ACTIVE_DIRECTORY: "account_ad.settings",
+    Item.CONTRACT: "account_contract.details",
+    Item.PLAN: "account_contract.plan",
+    Item.CANCEL: "account_contract.cancel",
+}
+
+
+# The manual's words (§2.1 (3), §3).
+LABELS: dict[Item, LazyString] = {
+    Item.LOGIN_METHOD: _l("Login method setting"),
+    Item.EMAIL: _l("Change email address"),
+    Item.PASSWORD: _l("Change password"),
+    Item.ACCESS_ROUTE: _l("Access route setting"),
+    Item.TWO_STEP: _l("Two-step verification setting"),
+    Item.ACTIVE_DIRECTORY: _l("Active Directory setting"),
+    Item.CONTRACT: _l("Contract details"),
+    Item.PLAN: _l("Change plan"),
+    Item.CANCEL: _l("Cancellation"),
+}
+HEADINGS: dict[Group, LazyString] = {
+    Group.CREDENTIALS: _l("Change your sign-in details"),
+    Group.SETTINGS: _l("Sign-in settings of the contract"),
+    Group.CONTRACT: _l("Change your contract"),
+}
+EXPLANATIONS: dict[Group, tuple[LazyString, ...]] = {
+    Group.CREDENTIALS: (
+        _l("You can change your sign-in details."),
+        _l("Change email address changes the email address registered with this service."),
+    ),
+    Group.SETTINGS: (
+        _l("You can check and change the settings of the service under your contract."),
+        _l("The sign-in settings apply to every registered user."),
+    ),
+    Group.CONTRACT: (_l("You can change the details of your contract for this service."),),
+}
 
 
 def signed_in(view: Callable[..., Any]) -> Callable[..., Any]:
     """A session the tenant's line policy admits to the account menu, asked on
-    every page and every post. A holder whose session does not qualify may sign
-    in again to recover (the sign-in says whether a second factor allows it);
+    every page and every post. Without one, the menu's own login screen
+    (manual §2.1 (2)); a holder whose session does not qualify may sign in there
+    again to recover (the sign-in says whether a second factor allows it);
     anyone else sees the line authentication error."""
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         proof = sessions.current()
         if proof is None:
-            return redirect(url_for("auth.login"))
+            return redirect(url_for("auth.account_login"))
         if not line_policy.admits_account_menu(proof.user, proof.line_id, proof.amr, proof.auth_time):
-            return redirect(url_for("auth.login")) if proof.user.role == Role.HOLDER else line_refused()
+            return redirect(url_for("auth.account_login")) if proof.user.role == Role.HOLDER else line_refused()
         return view(proof, *args, **kwargs)
 
     return wrapper
+
+
+def requires(item: Item, reauthenticate: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Every page of the account menu: signed in (``signed_in``), then the manual's
+    §0 table (``permissions``): a page this person may not use answers 403.
+    With ``reauthenticate``, a setting that matters beyond this person also asks
+    for the password again once it was given more than ``REAUTH_AFTER`` ago.
+    The view gets ``(proof, *args, **kwargs)``."""
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(view)
+        @signed_in
+        def wrapper(proof: Proof, *args: Any, **kwargs: Any) -> Any:
+            if not permissions.may(proof.user, item):
+                abort(403)
+            if reauthenticate and not sessions.proven_within(proof, REAUTH_AFTER):
+                return redirect(url_for("account.reauthenticate", next=request.endpoint))
+            return view(proof, *args, **kwargs)
+
+        wrapper.reauthenticates = reauthenticate  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorate
+
+
+def _asks_password_again(endpoint: str | None) -> bool:
+    """Whether ``endpoint`` is a page of ``requires(..., reauthenticate=True)``:
+    the only places the re-authentication page leads back to."""
+    view = current_app.view_functions.get(endpoint or "")
+    return getattr(view, "reauthenticates", False) is True
 
 
 @bp.route("")
@@ -55,7 +132,11 @@ def index(proof: Proof) -> str:
     return render_template(
         "account/index.html",
         user=user,
-        may_manage=policy.may_manage_security(user),
+        groups=menu(user),
+        labels=LABELS,
+        headings=HEADINGS,
+        explanations=EXPLANATIONS,
+        top_url=_top_url(),
         # The admin console refuses a session from outside a line-only tenant's lines.
         is_admin=user.role in (Role.HOLDER, Role.ADMIN) and line_policy.allows(user.tenant, proof.line_id),
         logout_form=LogoutForm(),
@@ -63,20 +144,20 @@ def index(proof: Proof) -> str:
     )
 
 
-def holder_settings(view: Callable[..., Any]) -> Callable[..., Any]:
-    """The contract's security settings: the holder only (manual §0), who gave
-    the password within the last few minutes."""
+def menu(user: User) -> list[tuple[Group, list[tuple[Item, str]]]]:
+    """Manual §0: the items ``user`` may use, under their headings, each with its
+    page's endpoint; a heading without items is left out."""
+    groups: dict[Group, list[tuple[Item, str]]] = {}
+    for rule in permissions.allowed(user):
+        if PAGES[rule.item] in current_app.view_functions:
+            groups.setdefault(rule.group, []).append((rule.item, PAGES[rule.item]))
+    return list(groups.items())
 
-    @wraps(view)
-    @signed_in
-    def wrapper(proof: Proof, *args: Any, **kwargs: Any) -> Any:
-        if not policy.may_manage_security(proof.user):
-            abort(403)
-        if not sessions.proven_within(proof, REAUTH_AFTER):
-            return redirect(url_for("account.reauthenticate", next=request.endpoint))
-        return view(proof.user, *args, **kwargs)
 
-    return wrapper
+def _top_url() -> str:
+    """「トップ画面へ」: back to the relying party whose sign-in request brought this
+    browser here (the request resumes, now signed in); without one, the login page."""
+    return interactions.resume_url(interactions.newest()) or url_for("auth.login")
 
 
 @bp.route("/reauthenticate", methods=["GET", "POST"])
@@ -85,7 +166,7 @@ def reauthenticate(proof: Proof) -> Response | tuple[str, int]:
     """The password again before a sensitive setting. It is a sign-in like any
     other: a wrong one counts towards the account lock and the source throttle."""
     target = request.args.get("next")
-    target = target if target in SENSITIVE else "account.index"
+    target = target if target and _asks_password_again(target) else "account.index"
     form, error, status = ReauthenticateForm(), None, 200
     if form.validate_on_submit():
         result = login.sign_in(proof.user.email, form.password.data or "")
@@ -102,10 +183,11 @@ def reauthenticate(proof: Proof) -> Response | tuple[str, int]:
 
 
 @bp.route("/mfa", methods=["GET", "POST"])
-@holder_settings
-def mfa_policy(user: User) -> Response | str | tuple[str, int]:
+@requires(Item.TWO_STEP, reauthenticate=True)
+def mfa_policy(proof: Proof) -> Response | str | tuple[str, int]:
     """Manual §5.1: choose, then confirm on a page with the warning and a checkbox.
     Beside it, whether a password reset keeps the second factor."""
+    user = proof.user
     tenant = user.tenant
     if request.form.get("stage") == "reset":
         return _reset_keeps_two_step(user)
@@ -153,11 +235,12 @@ def _mfa_page(user: User, form: MfaPolicyForm, reset_saved: bool = False, reset_
 
 
 @bp.route("/access-route", methods=["GET", "POST"])
-@holder_settings
-def access_route(user: User) -> Response | str:
+@requires(Item.ACCESS_ROUTE, reauthenticate=True)
+def access_route(proof: Proof) -> Response | str:
     """Manual §4.1: choose the route, confirm, done. Applies to every user of the
     contract. From the internet, a line-only tenant's holder got here only with a
     second factor that may undo line-only (``signed_in`` asks on every post)."""
+    user = proof.user
     tenant = user.tenant
     form = AccessRouteForm()
     if not form.is_submitted():

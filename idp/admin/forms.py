@@ -3,26 +3,27 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, StringField
 from wtforms.fields.choices import SelectChoice
 
+from ..forms import Form
 
-class LineForm(FlaskForm):
+
+class LineForm(Form):
     """No field validators: lines.validate names every problem, an empty field
     included, so that the page can say why a number was refused."""
 
     number = StringField(_l("Line number"))
 
 
-class RemoveLineForm(FlaskForm):
+class RemoveLineForm(Form):
     """Posted to its own address, so it needs no prefix: its fields keep the
     plain names (``csrf_token``, ``number``) every form of the provider uses."""
 
     number = HiddenField()
 
 
-class InviteForm(FlaskForm):
+class InviteForm(Form):
     """Plain names (CONTRACT.md): ``email``, ``name``, ``role``. No field
     validators: the invitation names what is wrong (registration.Refusal)."""
 
@@ -35,7 +36,7 @@ class InviteForm(FlaskForm):
     )
 
 
-class UserActionForm(FlaskForm):
+class UserActionForm(Form):
     """An action on one user. ``stage`` is "confirm" once the confirmation page
     was shown; ``role`` is the new role of a role change."""
 

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField
 from wtforms.validators import DataRequired, Length
 
+from ..forms import Form
 
-class LoginForm(FlaskForm):
+
+class LoginForm(Form):
     email = EmailField(_l("Email address"), validators=[DataRequired(), Length(max=254)])
     # The upper bound keeps argon2id from being fed megabytes.
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=256)])
     interaction = HiddenField()
 
 
-class LogoutForm(FlaskForm):
+class LogoutForm(Form):
     pass

@@ -49,3 +49,9 @@ def resume_url(ix: str | None) -> str | None:
     if pending is None:
         return None
     return add_params_to_uri(url_for("oidc.authorize"), [*pending["args"].items(), ("interaction", ix)])
+
+
+def newest() -> str | None:
+    """The authorization request that most recently sent this browser to sign in, if any."""
+    pending = session.get("ix", {})
+    return max(pending, key=lambda k: pending[k]["started"]) if pending else None

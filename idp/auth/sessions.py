@@ -96,25 +96,28 @@ def _seen(row: BrowserSession, now: datetime) -> None:
     )
 
 
-def start(user: User, amr: list[str], line_id: str | None = None) -> Proof:
-    """A new session for a completed sign-in; replaces any session this browser had."""
+def start(user: User, amr: list[str], line_id: str | None = None, auth_time: datetime | None = None) -> Proof:
+    """A new session for a completed sign-in; replaces any session this browser had.
+    ``auth_time`` carries an earlier sign-in over into the new session (after the
+    user's credentials changed): what it proved, when, and its lifetime."""
     end_current()
     now, token = clock.now(), new_token(32)
-    user.last_login_at = now  # shown in the admin console's user list
+    if auth_time is None:
+        auth_time = user.last_login_at = now  # a sign-in: shown in the admin console's user list
     row = BrowserSession(
         token_hash=digest(token),
         user_id=user.id,
-        auth_time=now,
+        auth_time=auth_time,
         amr=amr,
         line_id=line_id,
         security_stamp=user.security_stamp,
         last_seen_at=now,
-        expires_at=now + timedelta(seconds=_settings().session_lifetime),
+        expires_at=auth_time + timedelta(seconds=_settings().session_lifetime),
     )
     db.session().add(row)
     db.session().flush()
     g.idp_set_cookie = token
-    g.idp_proof = Proof(user=user, auth_time=now, amr=amr, line_id=line_id, session_id=row.id)
+    g.idp_proof = Proof(user=user, auth_time=auth_time, amr=amr, line_id=line_id, session_id=row.id)
     return g.idp_proof
 
 

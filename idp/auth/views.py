@@ -34,14 +34,25 @@ def outcome_message(outcome: Outcome) -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Response | tuple[str, int]:
+    return _login_page(for_account=False)
+
+
+@bp.route("/account/login", methods=["GET", "POST"])
+def account_login() -> Response | tuple[str, int]:
+    """Manual §2.1 (2): the account menu's own login screen (認証・契約情報変更ログイン).
+    The same sign-in; it leads to the menu, never back to a relying party."""
+    return _login_page(for_account=True)
+
+
+def _login_page(for_account: bool) -> Response | tuple[str, int]:
     form = LoginForm()
-    if request.method == "GET":
+    if request.method == "GET" and not for_account:
         form.interaction.data = request.args.get("interaction", "")
     error, status, wait = None, 200, None
     if form.validate_on_submit():
         result = sign_in(form.email.data or "", form.password.data or "")
         if result.outcome == Outcome.OK and result.user is not None:
-            return _after_password(result.user, form.interaction.data or None)
+            return _after_password(result.user, None if for_account else form.interaction.data or None)
         if result.outcome == Outcome.LINE_REQUIRED:
             return line_refused()
         error, status = outcome_message(result.outcome), 401
@@ -52,7 +63,16 @@ def login() -> Response | tuple[str, int]:
         error, status = _("This page had expired. Please enter your details again."), 400
     elif request.method == "POST":
         error, status = outcome_message(Outcome.BAD_CREDENTIALS), 401
-    return render_template("auth/login.html", form=form, error=error, wait_minutes=wait), status
+    page = render_template(
+        "auth/login.html",
+        form=form,
+        error=error,
+        wait_minutes=wait,
+        for_account=for_account,
+        # Back to the ordinary login, resuming the relying party's request that sent this browser, if any.
+        login_url=url_for("auth.login", interaction=interactions.newest()) if for_account else None,
+    )
+    return page, status
 
 
 def _after_password(user: User, ix: str | None) -> Response | tuple[str, int]:

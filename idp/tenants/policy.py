@@ -7,7 +7,7 @@ from datetime import timedelta, timezone
 
 from .. import clock
 from ..audit import record
-from ..models import AccessRoute, Plan, Role, Tenant, User
+from ..models import AccessRoute, Tenant, User
 from . import notices
 
 ROUTE_SUBJECT = "【ワークストレージ】アクセス経路設定変更のお知らせ"
@@ -18,12 +18,6 @@ JST = timezone(timedelta(hours=9), "JST")
 
 class PolicyError(ValueError):
     """A change the rules do not allow; the message says why."""
-
-
-def may_manage_security(user: User) -> bool:
-    """Manual §0: the holder, on the basic plan or a trial, sets two-step
-    verification and the access route; nobody else does."""
-    return user.role == Role.HOLDER and user.tenant.plan in (Plan.BASIC, Plan.TRIAL)
 
 
 def set_mfa(tenant: Tenant, enabled: bool, actor: User | None = None, via: str = "account_menu") -> bool:

@@ -85,11 +85,16 @@ def _switch_back(browser: Browser) -> None:
     assert 'id="route-done"' in browser.submit({}).text
 
 
+def _login_page_for(path: str) -> str:
+    """The account menu has its own login screen (manual §2.1 (2))."""
+    return "/account/login" if path.startswith("/account") else "/login"
+
+
 def _no_path_changes_the_route(live: Live, browser: Browser) -> None:
     """Every way into enrolment or the access route setting leads back to the login
     page, and nothing is enrolled or changed."""
     for path in ("/mfa/setup", "/mfa/setup/sms", "/mfa/setup/totp", "/mfa/next", "/account", "/account/access-route"):
-        assert path_of(browser.get(path)) == "/login", path
+        assert path_of(browser.get(path)) == _login_page_for(path), path
     posts = {
         "/mfa/setup/sms": {"phone": "090-1234-5678"},
         "/mfa/setup/totp": {"code": "123456"},
@@ -137,7 +142,7 @@ def test_a_factor_enrolled_after_the_switch_does_not_qualify(locked_out):
     browser = live.browser()
     _expect_refused(live, sign_in(browser, DEMO_HOLDER))
     for path in ("/mfa/challenge", "/mfa/recovery", "/account/access-route"):
-        assert path_of(browser.get(path)) == "/login", path
+        assert path_of(browser.get(path)) == _login_page_for(path), path
     assert tenant_state(live).access_route == "line-only"
     assert audit_events(live, "mfa.success", "mfa.recovery_code_used") == []
 
@@ -171,10 +176,10 @@ def test_a_sign_in_pending_from_before_the_switch_cannot_enrol_its_way_in(live):
     line_only_with(live, OTHER_LINE)
     secret = secret_on(browser.get("/mfa/setup/totp").text)
     assert 'id="recovery-code"' in browser.submit({"code": totp_code(secret)}).text
-    assert path_of(finish_enrolment(browser)) == "/login"
+    assert path_of(finish_enrolment(browser)) == "/account/login"
 
     for path in ("/account", "/account/access-route", "/account/mfa"):
-        assert path_of(browser.get(path)) == "/login", path
+        assert path_of(browser.get(path)) == "/account/login", path
     data = {"route": "line+internet", "stage": "confirm"}
     answer = browser.http.post(live.url + "/account/access-route", data=data, allow_redirects=False, timeout=10)
     assert answer.status_code == 302 and answer.headers["Location"].endswith("/login")

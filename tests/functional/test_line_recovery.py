@@ -67,7 +67,7 @@ def _recover(browser: Browser, secret: str) -> None:
 
 def _switch_back(browser: Browser) -> None:
     """Access route setting (manual §4.1): choose, the confirmation page, done."""
-    assert 'id="menu-access-route"' in browser.get("/account").text
+    assert 'id="menu-access_route"' in browser.get("/account").text
     assert browser.get("/account/access-route").status_code == 200
     confirm = browser.submit({"route": "line+internet"})
     assert 'id="route-confirm"' in confirm.text
@@ -118,8 +118,8 @@ def test_the_password_alone_opens_nothing(locked_out):
     page = sign_in(browser, DEMO_HOLDER)
     assert page.status_code == 403 and path_of(page) == "/login"
     assert path_of(browser.get("/mfa/setup")) == "/login"
-    assert path_of(browser.get("/account")) == "/login"
-    assert path_of(browser.get("/account/access-route")) == "/login"
+    assert path_of(browser.get("/account")) == "/account/login"
+    assert path_of(browser.get("/account/access-route")) == "/account/login"
     assert tenant_state(locked_out).access_route == "line-only"
 
 
@@ -148,7 +148,7 @@ def test_anyone_but_the_holder_gets_the_line_error(locked_out, email):
     browser = locked_out.browser()
     page = sign_in(browser, email)
     assert page.status_code == 403 and LINE_ERROR_JA in page.text
-    assert path_of(browser.get("/account")) == "/login"
+    assert path_of(browser.get("/account")) == "/account/login"
     assert audit_events(locked_out, "login.holder_recovery") == []
 
 
@@ -158,8 +158,8 @@ def test_an_old_holder_session_without_the_factor_must_sign_in_again(live):
     browser = live.browser()
     assert path_of(sign_in(browser, DEMO_HOLDER)) == "/account"
     line_only_with(live, OTHER_LINE)
-    assert path_of(browser.get("/account")) == "/login"
-    assert path_of(browser.get("/account/access-route")) == "/login"
+    assert path_of(browser.get("/account")) == "/account/login"
+    assert path_of(browser.get("/account/access-route")) == "/account/login"
 
 
 def test_over_a_registered_line_the_holder_needs_no_recovery(live):

@@ -116,7 +116,7 @@ def test_wrong_passwords_there_count_with_failed_logins(live, mail: MailServer):
     assert locked.status_code == 401 and LOCKED_JA in text_of(locked.text)
     assert "/unlock?ticket=" in mail.inbox.wait_for(DEMO_HOLDER).body
     assert [e.email for e in audit_events(live, "account.locked")] == [DEMO_HOLDER]
-    assert path_of(browser.get("/account/mfa")) == "/login"
+    assert path_of(browser.get("/account/mfa")) == "/account/login"
 
 
 def test_the_page_leads_back_only_to_a_setting(live):

@@ -30,7 +30,7 @@ def test_a_session_unused_for_longer_than_the_idle_limit_ends(live):
     clock.advance(timedelta(minutes=live.settings.session_idle_minutes, seconds=1))
     assert not has_session(live, browser)
     page = browser.get("/account")
-    assert page.url.startswith(live.url + "/login")
+    assert page.url.startswith(live.url + "/account/login")
 
 
 def test_a_session_in_use_outlives_the_idle_limit(live):
