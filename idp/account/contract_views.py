@@ -4,49 +4,24 @@ cancellation and contract details. Thin: a form, one call into
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
-from functools import wraps
-from typing import Any
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, render_template
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from ..auth import sessions
 from ..auth.proof import Proof
 from ..models import Plan, User
-from ..tenants import details, permissions, plans
+from ..tenants import details, plans
 from ..tenants.details import Field, Problem
 from ..tenants.permissions import Item
 from ..tenants.policy import JST
 from .contract_forms import CancelForm, ContractForm, PlanForm
-from .views import REAUTH_AFTER, signed_in
+from .views import requires
 
 bp = Blueprint("account_contract", __name__, url_prefix="/account")
 
 EXPIRED = _l("This page had expired. Please enter your details again.")
-
-
-def requires(item: Item, reauthenticate: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """The page of ``item``: for whoever the manual's table allows it (a localized
-    403 otherwise), with the password given again within the last few minutes
-    when ``reauthenticate``. The account menu's own guard, here until every
-    page of the menu shares one."""
-
-    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
-        @wraps(view)
-        @signed_in
-        def wrapper(proof: Proof, *args: Any, **kwargs: Any) -> Any:
-            if not permissions.may(proof.user, item):
-                abort(403)
-            if reauthenticate and not sessions.proven_within(proof, REAUTH_AFTER):
-                return redirect(url_for("account.reauthenticate", next=request.endpoint))
-            return view(proof.user, *args, **kwargs)
-
-        return wrapper
-
-    return decorate
 
 
 def _date(moment: datetime | None) -> str:
@@ -59,9 +34,10 @@ def _date(moment: datetime | None) -> str:
 
 @bp.route("/plan", methods=["GET", "POST"])
 @requires(Item.PLAN, reauthenticate=True)
-def plan(user: User) -> str | tuple[str, int]:
+def plan(proof: Proof) -> str | tuple[str, int]:
     """A trial becomes basic: choose, confirm, done; also within the grace days
     after the trial ended, when this is the one page its holder may use."""
+    user = proof.user
     tenant = user.tenant
     form = PlanForm()
     if tenant.plan == Plan.BASIC or not form.is_submitted():
@@ -99,9 +75,10 @@ def _plan_page(user: User, form: PlanForm, error: str | None = None) -> str:
 
 @bp.route("/cancel", methods=["GET", "POST"])
 @requires(Item.CANCEL, reauthenticate=True)
-def cancel(user: User) -> str | tuple[str, int]:
+def cancel(proof: Proof) -> str | tuple[str, int]:
     """The consequences, a checkbox to confirm them, then done. From then on
     every session and token of the contract stops working at its next use."""
+    user = proof.user
     tenant = user.tenant
     form = CancelForm()
     error, status = None, 200
@@ -137,8 +114,9 @@ PROBLEMS = {
 
 @bp.route("/contract", methods=["GET", "POST"], endpoint="details")
 @requires(Item.CONTRACT)
-def contract_details(user: User) -> str | tuple[str, int]:
+def contract_details(proof: Proof) -> str | tuple[str, int]:
     """The holder keeps the company name, contact person and phone number up to date."""
+    user = proof.user
     tenant = user.tenant
     form = ContractForm()
     errors: dict[str, str] = {}

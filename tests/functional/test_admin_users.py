@@ -144,7 +144,7 @@ def test_deactivation_ends_sessions_and_tokens_and_reactivation_does_not_revive_
 
     done = _act(admin, uid, "deactivate")
     assert 'data-status="disabled"' in done.text
-    assert path_of(person.get("/account")) == "/login"
+    assert path_of(person.get("/account")) == "/account/login"
     assert refresh(live, signed.tokens["refresh_token"]).json()["error"] == "invalid_grant"
     assert userinfo(live, signed.tokens["access_token"]).status_code == 401
     assert introspect(live, signed.tokens["access_token"]) == {"active": False}
@@ -153,7 +153,7 @@ def test_deactivation_ends_sessions_and_tokens_and_reactivation_does_not_revive_
     done = _act(admin, uid, "reactivate")
     assert 'data-status="active"' in done.text
     assert refresh(live, signed.tokens["refresh_token"]).json()["error"] == "invalid_grant"
-    assert path_of(person.get("/account")) == "/login"
+    assert path_of(person.get("/account")) == "/account/login"
     assert path_of(sign_in(live.browser(), DEMO_USER)) == "/account"
     events = [(e.event, e.email, e.detail["target"]) for e in audit_events(live, "user.disabled", "user.reactivated")]
     assert events == [("user.disabled", DEMO_ADMIN, DEMO_USER), ("user.reactivated", DEMO_ADMIN, DEMO_USER)]

@@ -117,8 +117,9 @@ def test_a_trial_ends_and_its_holder_brings_it_back_with_the_basic_plan(live: Li
     page = holder.login(authorize_url(live), TRIAL_HOLDER, DEMO_PASSWORD)
     assert path_of(page) == "/account/plan" and page.status_code == 200
     assert "無料トライアル期間は" in page.text and 'id="trial-ended"' in page.text
-    for elsewhere in ("/account", "/account/mfa", "/account/access-route", "/account/contract", "/admin/lines"):
-        assert path_of(holder.get(elsewhere)) == "/login", elsewhere
+    for elsewhere in ("/account", "/account/mfa", "/account/access-route", "/account/contract"):
+        assert path_of(holder.get(elsewhere)) == "/account/login", elsewhere
+    assert path_of(holder.get("/admin/lines")) == "/login"
     assert path_of(holder.get(authorize_url(live))) == "/login"
 
     holder.get("/account/plan")
@@ -199,7 +200,7 @@ def test_a_basic_holder_cancels_and_everything_stops_at_its_next_use(live: Live,
     assert done.status_code == 200 and "解約が完了しました。" in text_of(done.text)
     assert _standing(live, "demo") == "cancelled"
     _all_refused(live, issued)
-    assert path_of(holder.get("/account")) == "/login"
+    assert path_of(holder.get("/account")) == "/account/login"
     for email in (DEMO_USER, DEMO_HOLDER):
         refused = sign_in(live.browser(), email)
         assert refused.status_code == 403 and CANCELLED_JA in text_of(refused.text)
@@ -242,7 +243,7 @@ def test_forbidden_for_anyone_but_the_holder(live: Live, path: str):
         browser = live.browser()
         sign_in(browser, email)
         answer = browser.get(path)
-        assert answer.status_code == 403 and "このリクエストは処理できません" in text_of(answer.text), email
+        assert answer.status_code == 403 and "このページはご利用いただけません" in text_of(answer.text), email
 
 
 @pytest.mark.parametrize("path", ["/account/cancel", "/account/contract"])
