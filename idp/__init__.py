@@ -25,6 +25,10 @@ class IdpFlask(Flask):
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     from . import cli, db, errors, i18n, security
+    from .account.admin_mail_views import bp as admin_mail_bp
+    from .account.device_views import bp as account_device_bp
+    from .account.email_views import bp as account_email_bp
+    from .account.method_views import bp as account_method_bp
     from .account.recovery_views import bp as recovery_bp
     from .account.views import bp as account_bp
     from .admin.views import bp as admin_bp
@@ -82,6 +86,10 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(mfa_bp)
     app.register_blueprint(recovery_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(account_email_bp)
+    app.register_blueprint(account_method_bp)
+    app.register_blueprint(account_device_bp)
+    app.register_blueprint(admin_mail_bp)
     app.after_request(write_cookie)
     app.after_request(remember.write_cookie)
     cli.register(app)
