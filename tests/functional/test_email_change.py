@@ -194,3 +194,13 @@ def test_five_racing_confirmations_change_it_once(live, mail):
     assert sum('id="email-changed"' in a.text for a in answers) == 1
     assert sum(a.status_code == 400 and INVALID in a.text for a in answers) == 4
     assert mail_titled(mail, DEMO_HOLDER, NOTICE_SUBJECT) and mail.inbox.count(DEMO_HOLDER) == 1  # one notice
+
+
+def test_at_most_five_requests_an_hour(live, mail):
+    browser = holder(live)
+    for n in range(5):
+        assert 'id="email-sent"' in _ask(browser, f"n{n}@new.example").text
+    refused = _ask(browser, "n5@new.example")
+    assert refused.status_code == 429 and "1時間後に再度お試しください" in text_of(refused.text)
+    clock.advance(timedelta(hours=1))
+    assert 'id="email-sent"' in _ask(holder(live), "n5@new.example").text
