@@ -25,7 +25,11 @@ class IdpFlask(Flask):
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     from . import cli, clock, db, errors, i18n, security
+    from .account.admin_mail_views import bp as admin_mail_bp
     from .account.contract_views import bp as account_contract_bp
+    from .account.device_views import bp as account_device_bp
+    from .account.email_views import bp as account_email_bp
+    from .account.method_views import bp as account_method_bp
     from .account.password_views import bp as account_password_bp
     from .account.recovery_views import bp as recovery_bp
     from .account.registration_views import bp as registration_bp
@@ -92,6 +96,10 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(recovery_bp)
     app.register_blueprint(registration_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(account_email_bp)
+    app.register_blueprint(account_method_bp)
+    app.register_blueprint(account_device_bp)
+    app.register_blueprint(admin_mail_bp)
     app.before_request(plans.purge_when_due)
     app.after_request(write_cookie)
     app.after_request(remember.write_cookie)

@@ -10,7 +10,7 @@ sent) gives its use back.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import case, or_, update
 from sqlalchemy.exc import IntegrityError
@@ -44,3 +44,12 @@ def take(key: str, limit: int, window: timedelta) -> bool:
             # inserted it first and the UPDATE above should be tried again.
             continue
     return False
+
+
+def free_at(key: str, limit: int, window: timedelta) -> datetime | None:
+    """When ``key`` has a use again, if all ``limit`` uses of its window are taken now."""
+    row = db.session().get(RateLimit, key)
+    if row is None or row.count < limit:
+        return None
+    at = row.window_started_at + window
+    return at if at > clock.now() else None

@@ -57,10 +57,17 @@ def _valid(row: OneTimeLink | None, purpose: str) -> User | None:
 
 def peek(purpose: str, token: str | None) -> User | None:
     """The user a valid link is for, without using it (to show its form)."""
+    found = peek_with_data(purpose, token)
+    return found[0] if found else None
+
+
+def peek_with_data(purpose: str, token: str | None) -> tuple[User, dict[str, Any]] | None:
+    """The user a valid link is for and what it was sent with (``create``'s ``data``)."""
     if not token or len(token) > 128:
         return None
     row = db.session().scalar(select(OneTimeLink).where(OneTimeLink.token_hash == digest(token)))
-    return _valid(row, purpose)
+    user = _valid(row, purpose)
+    return (user, dict(row.data or {})) if user is not None and row is not None else None
 
 
 def consume(purpose: str, token: str | None) -> User | None:

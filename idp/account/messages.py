@@ -69,3 +69,40 @@ def tell_of_cleared_two_step(user: User, phone: str | None) -> None:
         user_name=user.name or user.email,
         when=when,
     )
+
+
+# -- email address, login method and second-factor device (manual §2, §5.2) --------
+
+EMAIL_CHANGE_SUBJECT = "【コワークストレージ】メールアドレス変更登録"
+EMAIL_CHANGED_SUBJECT = "【コワークストレージ】メールアドレス変更のお知らせ"
+LOGIN_METHOD_SUBJECT = "【コワークストレージ】ログイン方法の設定変更"
+DEVICE_CHANGED_SUBJECT = "【コワークストレージ】2段階認証の端末変更のお知らせ"
+
+
+def _now_jst() -> str:
+    return clock.now().astimezone(JST).strftime("%Y/%m/%d %H:%M")
+
+
+def email_change_mail(user: User, new_email: str) -> Mail:
+    """Manual §2.1 (2) (3): to the new address, its one link completes the change."""
+    url = links.create("email_change", user, "account_email.confirm", email=new_email)
+    body = render_template("email/email_change.txt", name=user.name or user.email, url=url)
+    return Mail(to=new_email, subject=EMAIL_CHANGE_SUBJECT, body=body)
+
+
+def email_changed_notice(user: User, old_email: str) -> Mail:
+    """To the address the account had: whoever holds it learns of the change."""
+    body = render_template(
+        "email/email_changed.txt", name=user.name or old_email, new_email=user.email, when=_now_jst()
+    )
+    return Mail(to=old_email, subject=EMAIL_CHANGED_SUBJECT, body=body)
+
+
+def login_method_mail(user: User) -> Mail:
+    """Manual §2.2 (1) (1): sent by an admin; its one link opens the choice of method."""
+    url = links.create("login_method", user, "account_method.by_mail")
+    return _mail(user, LOGIN_METHOD_SUBJECT, "login_method", url=url)
+
+
+def device_changed_mail(user: User, method: str) -> Mail:
+    return _mail(user, DEVICE_CHANGED_SUBJECT, "device_changed", method=method, when=_now_jst())

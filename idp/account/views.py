@@ -20,6 +20,7 @@ from ..auth.forms import LogoutForm
 from ..auth.login import Outcome
 from ..auth.proof import Proof
 from ..auth.views import line_refused, outcome_message
+from ..mfa import enrolment
 from ..models import AccessRoute, Role, User
 from ..tenants import line_policy, lines, permissions, policy
 from ..tenants.permissions import Group, Item
@@ -139,6 +140,7 @@ def index(proof: Proof) -> str:
         top_url=_top_url(),
         # The admin console refuses a session from outside a line-only tenant's lines.
         is_admin=user.role in (Role.HOLDER, Role.ADMIN) and line_policy.allows(user.tenant, proof.line_id),
+        has_factor=enrolment.confirmed(user) is not None,
         logout_form=LogoutForm(),
         forget_form=ConfirmForm(),
     )

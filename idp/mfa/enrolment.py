@@ -57,6 +57,35 @@ def enrol(
     return code
 
 
+def replace(
+    user: User,
+    previous: MfaEnrolment,
+    method: str,
+    *,
+    recovery_hash: str | None = None,
+    phone: str | None = None,
+    totp_secret: str | None = None,
+    totp_step: int = 0,
+    line_id: str | None = None,
+) -> str | None:
+    """Put a new factor in place of ``previous``, the one just proven (manual §5.2:
+    a new phone or authenticator), and return the new recovery code.
+
+    The old row goes by one conditional DELETE: only if it is still the factor
+    that was proven and, when it was proven by its recovery code, still has
+    that code (``recovery_hash``). So a recovery code proves one change, and of
+    two racing changes exactly one wins; None for the other."""
+    condition = [MfaEnrolment.id == previous.id, MfaEnrolment.user_id == user.id]
+    if recovery_hash is not None:
+        condition.append(MfaEnrolment.recovery_code_hash == recovery_hash)
+    session = db.session()
+    gone = session.execute(delete(MfaEnrolment).where(*condition).execution_options(synchronize_session=False))
+    if gone.rowcount != 1:
+        return None
+    return enrol(user, method, phone=phone, totp_secret=totp_secret, totp_step=totp_step, line_id=line_id)
+
+
 def clear(user: User) -> None:
-    """Forget the second factor entirely (password reset): the next login enrols again."""
+    """Forget the second factor entirely (password reset, a new email address or login
+    method): the next login enrols again."""
     db.session().execute(delete(MfaEnrolment).where(MfaEnrolment.user_id == user.id))

@@ -49,6 +49,12 @@ def set_new(enrolment: MfaEnrolment) -> str:
     return code
 
 
+def is_code(enrolment: MfaEnrolment, given: str) -> bool:
+    """Whether ``given`` is the recovery code, without using it up: for a proof
+    whose use is decided later by a condition on the stored hash (enrolment.replace)."""
+    return _is(enrolment.recovery_code_hash, given)
+
+
 def use(enrolment: MfaEnrolment, given: str) -> str | None:
     """Burn the recovery code if ``given`` is it, and return its replacement.
 

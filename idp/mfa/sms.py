@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 import unicodedata
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from flask import current_app
@@ -71,6 +71,15 @@ def take_send(user: User) -> SendRefused | None:
     return None
 
 
+def blocked_until(user: User) -> tuple[SendRefused, datetime] | None:
+    """Which limit stops a send now, and when a send is possible again."""
+    if at := ratelimit.free_at(f"sms-minute:{user.id}", 1, RESEND_AFTER):
+        return SendRefused.TOO_SOON, at
+    if at := ratelimit.free_at(f"sms-hour:{user.id}", MAX_PER_HOUR, timedelta(hours=1)):
+        return SendRefused.TOO_MANY, at
+    return None
+
+
 def _latest_unused(user: User, purpose: str, *where: ColumnElement[bool]) -> SmsCode | None:
     return db.session().scalar(
         select(SmsCode)
@@ -121,7 +130,13 @@ def check_enrolment(user: User, flow: str, phone: str, code: str) -> tuple[Check
     """Check the code sent for enrolment in the sign-in ``flow`` to ``phone``, and
     return the number it was sent to: a code confirms only the number that got
     it, and only in the sign-in that asked for it."""
-    row = _latest_unused(user, "enrol", SmsCode.flow_id == flow, SmsCode.phone == phone)
+    return check_in_flow(user, "enrol", flow, phone, code)
+
+
+def check_in_flow(user: User, purpose: str, flow: str, phone: str, code: str) -> tuple[CheckResult, str | None]:
+    """Check the latest code of ``purpose`` sent to ``phone`` within ``flow`` (a
+    pending sign-in, or a change of device), and return the number it was sent to."""
+    row = _latest_unused(user, purpose, SmsCode.flow_id == flow, SmsCode.phone == phone)
     result = _check(row, code)
     return result, row.phone if row is not None and result == CheckResult.OK else None
 

@@ -1,10 +1,10 @@
-"""Two-step verification pages (manual §1.1 and §5): enrol by SMS or authenticator
-app, check a code, use a recovery code, show the new recovery code once."""
+"""Two-step verification pages (manual §1.1 and §5): enrol by SMS (the first page
+since the manual's version 4.0) or authenticator app, check a code, use a
+recovery code, show the new recovery code once."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
@@ -12,14 +12,10 @@ from flask import Blueprint, redirect, render_template, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from .. import audit, db, notify, sealing
-from ..account import messages
-from ..auth import login, pipeline, remember, throttle
-from ..auth.login import Outcome
-from ..auth.views import outcome_message
-from ..mail import TransportError
-from ..models import User
-from . import enrolment, recovery, sms, totp
+from .. import audit, sealing
+from ..auth import pipeline, remember
+from ..models import MfaEnrolment, User
+from . import enrolment, recovery, sms, steps, totp
 from .forms import CodeForm, ContinueForm, PhoneForm, RecoveryCodeForm, SavedForm
 
 bp = Blueprint("mfa", __name__, url_prefix="/mfa")
@@ -40,43 +36,11 @@ def signing_in(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-@dataclass(frozen=True)
-class SendProblem:
-    """Why no SMS went out: the text for the person and the page's status."""
-
-    message: str
-    status: int
-    refused: sms.SendRefused | None = None
-
-
-def _send_code(user: User, phone: str, purpose: str, flow: str | None = None) -> SendProblem | None:
-    """Send a new SMS code at once; what went wrong if it cannot be sent (nothing is used up)."""
-    if refused := sms.take_send(user):
-        db.session().rollback()  # nothing is sent: the minute taken before an hour refused is given back
-        message = {
-            sms.SendRefused.TOO_SOON: _("A code was sent a moment ago. Please wait a minute before asking again."),
-            sms.SendRefused.TOO_MANY: _("Too many codes were sent. Please try again in an hour."),
-        }[refused]
-        return SendProblem(message, 429, refused)
-    _row, message = sms.new_code(user, phone, purpose, flow)
-    try:
-        notify.send_sms_now(message)
-    except TransportError as e:
-        # The new code was never delivered: roll back so the earlier code stays
-        # valid and this attempt does not count against the resend limits; the
-        # audit event (recorded after the rollback) shows operators the outage.
-        db.session().rollback()
-        audit.record("mfa.sms_failed", user=user, purpose=purpose, error=str(e)[:200])
-        return SendProblem(_("The SMS could not be sent. Please try again later."), 503)
-    audit.record("mfa.sms_sent", user=user, purpose=purpose)
-    return None
-
-
-def _send_login_code(user: User, phone: str) -> SendProblem | None:
+def _send_login_code(user: User, phone: str) -> steps.SendProblem | None:
     """A code for this sign-in. A person who starts signing in again within the
     minute already holds a valid code, which the throttle would not replace:
     that code is the one to enter."""
-    problem = _send_code(user, phone, "login")
+    problem = steps.send_code(user, phone, "login")
     if problem is not None and problem.refused == sms.SendRefused.TOO_SOON and sms.has_live_code(user, "login"):
         return None
     return problem
@@ -85,14 +49,21 @@ def _send_login_code(user: User, phone: str) -> SendProblem | None:
 @bp.route("/next")
 @signing_in
 def next_step(user: User, state: dict[str, Any]) -> Response | tuple[str, int]:
-    """Enrol if there is no second factor yet; otherwise the challenge (sending the SMS)."""
+    """Enrol if there is no second factor yet; otherwise the challenge (sending the SMS).
+
+    A code that a limit holds back (one a minute, five an hour) still leads to
+    the challenge, which says which limit and when a code can be sent, and
+    offers the resend and the recovery code: someone who enrolled in one
+    browser and signs in on another a moment later must not meet a dead end."""
     current = enrolment.confirmed(user)
     if current is None:
-        return redirect(url_for("mfa.setup"))
+        return redirect(url_for("mfa.setup_sms"))
     if current.method == "sms" and not state.get("sms_sent"):
-        if problem := _send_login_code(user, current.phone or ""):
+        problem = _send_login_code(user, current.phone or "")
+        if problem is None:
+            pipeline.update_pending(sms_sent=True)
+        elif problem.refused is None:  # the gateway failed: nothing was sent nor used up
             return render_template("mfa/error.html", message=problem.message), problem.status
-        pipeline.update_pending(sms_sent=True)
     return redirect(url_for("mfa.challenge"))
 
 
@@ -121,20 +92,34 @@ def enrolling(view: Callable[..., Any]) -> Callable[..., Any]:
 
 @bp.route("/setup")
 @enrolling
-def setup(user: User, state: dict[str, Any]) -> Response | str:
-    return render_template("mfa/setup.html", why=state.get("why", "browser"))
+def setup(user: User, state: dict[str, Any]) -> Response:
+    """The first enrolment page is the SMS one (manual §1.1, since version 4.0),
+    which links to the authenticator app's."""
+    return redirect(url_for("mfa.setup_sms"))
+
+
+def _sms_page(form: PhoneForm, state: dict[str, Any], error: str | None = None, sent_to: str | None = None) -> str:
+    return render_template(
+        "mfa/setup_sms.html",
+        form=form,
+        error=error,
+        sent_to=sent_to,
+        why=state.get("why", "browser"),
+        verify_url=url_for("mfa.setup_sms_verify"),
+        totp_url=url_for("mfa.setup_totp"),
+    )
 
 
 @bp.route("/setup/sms", methods=["GET", "POST"])
 @enrolling
-def setup_sms(user: User, state: dict[str, Any]) -> Response | str:
+def setup_sms(user: User, state: dict[str, Any]) -> Response | str | tuple[str, int]:
     """The number is kept in this sign-in only once its code was sent."""
     form, error, sent_to = PhoneForm(), None, None
     if form.validate_on_submit():
         phone = sms.normalize_phone(form.phone.data or "")
         if phone is None:
             error = _("Enter the number of a mobile phone that can receive SMS, such as 090-1234-5678.")
-        elif (problem := _send_code(user, phone, "enrol", pipeline.flow_of(state))) is None:
+        elif (problem := steps.send_code(user, phone, "enrol", pipeline.flow_of(state))) is None:
             pipeline.update_pending(sms_phone=phone)
             return redirect(url_for("mfa.setup_sms_verify"))
         elif problem.refused == sms.SendRefused.TOO_SOON and (sent_to := state.get("sms_phone")):
@@ -145,7 +130,21 @@ def setup_sms(user: User, state: dict[str, Any]) -> Response | str:
             )
         else:
             error = problem.message
-    return render_template("mfa/setup_sms.html", form=form, error=error, sent_to=sent_to)
+    return _sms_page(form, state, error, sent_to)
+
+
+def _sms_code_page(form: CodeForm, phone: str, error: str | None = None, notice: str | None = None) -> str:
+    return render_template(
+        "mfa/code.html",
+        form=form,
+        error=error,
+        notice=notice,
+        method="sms",
+        phone=phone,
+        action=url_for("mfa.setup_sms_verify"),
+        resend=url_for("mfa.resend_enrolment"),
+        recovery_url=None,
+    )
 
 
 @bp.route("/setup/sms/verify", methods=["GET", "POST"])
@@ -160,18 +159,10 @@ def setup_sms_verify(user: User, state: dict[str, Any]) -> Response | str:
         result, sent_to = sms.check_enrolment(user, pipeline.flow_of(state), phone, form.code.data or "")
         if sent_to is not None:
             return _enrolled(user, state, "sms", form.remember.data, phone=sent_to)
-        if locked := _failed(user, "sms", result.value):
+        if locked := steps.failed(user, "sms", result.value):
             return locked
-        error = _code_error(result)
-    return render_template(
-        "mfa/code.html",
-        form=form,
-        error=error,
-        method="sms",
-        phone=phone,
-        resend=url_for("mfa.resend_enrolment"),
-        enrolling=True,
-    )
+        error = steps.code_error(result)
+    return _sms_code_page(form, phone, error)
 
 
 @bp.route("/setup/totp")
@@ -179,11 +170,22 @@ def setup_sms_verify(user: User, state: dict[str, Any]) -> Response | str:
 def setup_totp(user: User, state: dict[str, Any]) -> str:
     """Each display makes a new secret, kept sealed in this sign-in only: one shown
     before (to this or any other sign-in) can no longer be confirmed."""
-    secret = totp.new_secret()
-    pipeline.update_pending(totp_shown=totp.seal_shown(pipeline.flow_of(state), secret))
-    uri = totp.provisioning_uri(secret, user.email)
+    shown = steps.show_new_secret(pipeline.flow_of(state), user.email)
+    pipeline.update_pending(totp_shown=shown.sealed)
+    return _totp_page(CodeForm(), shown)
+
+
+def _totp_page(form: CodeForm, shown: steps.ShownSecret | None, error: str | None = None) -> str:
     return render_template(
-        "mfa/setup_totp.html", form=CodeForm(), error=None, uri=uri, qr=totp.qr_svg_data_uri(uri), secret=secret
+        "mfa/setup_totp.html",
+        form=form,
+        error=error,
+        uri=shown.uri if shown else None,
+        qr=shown.qr if shown else None,
+        secret=shown.secret if shown else None,
+        new_qr_url=url_for("mfa.setup_totp"),
+        sms_url=url_for("mfa.setup_sms"),
+        remember=True,
     )
 
 
@@ -200,29 +202,10 @@ def setup_totp_verify(user: User, state: dict[str, Any]) -> Response | str:
         step = totp.matching_step(secret, form.code.data or "")
         if step is not None:
             return _enrolled(user, state, "totp", form.remember.data, totp_secret=secret, totp_step=step)
-        if locked := _failed(user, "otp", "wrong"):
+        if locked := steps.failed(user, "otp", "wrong"):
             return locked
-        error = _("The code is not correct. Enter the 6 digits your authenticator app shows now.")
-    return render_template("mfa/setup_totp.html", form=form, error=error, uri=None)
-
-
-def _failure_key(user: User) -> str:
-    return f"mfa:{user.id}"
-
-
-def _failed(user: User, method: str, reason: str) -> tuple[str, int] | None:
-    """Count a wrong second step. Whoever holds the password must not guess codes
-    forever: the 10th wrong code in a row locks the account like 10 wrong
-    passwords do, with the same unlock mail. Returns the page to show then."""
-    failures = throttle.bump(_failure_key(user))
-    audit.record("mfa.failure", user=user, method=method, reason=reason, consecutive=failures)
-    if failures < throttle.LOCK_AFTER:
-        return None
-    throttle.clear(_failure_key(user))
-    if login.lock(user):
-        notify.send_mail_after_response(messages.unlock_mail(user))
-    pipeline.abandon()
-    return render_template("mfa/error.html", message=outcome_message(Outcome.LOCKED)), 401
+        error = steps.totp_error()
+    return _totp_page(form, None, error)
 
 
 def _enrolled(user: User, state: dict[str, Any], method: str, remember_browser: bool, **factor: Any) -> Response:
@@ -231,7 +214,7 @@ def _enrolled(user: User, state: dict[str, Any], method: str, remember_browser: 
     code = enrolment.enrol(user, method, line_id=state.get("line"), **factor)
     if code is None:
         return redirect(url_for("mfa.next_step"))
-    throttle.clear(_failure_key(user))
+    steps.succeeded(user)
     audit.record("mfa.enrolled", user=user, method=method)
     pipeline.update_pending(
         amr=AMR[method],
@@ -248,10 +231,24 @@ def _sealed(code: str) -> str:
     return sealing.seal("recovery-shown", code)
 
 
-def _code_error(result: sms.CheckResult) -> str:
-    if result == sms.CheckResult.WRONG:
-        return _("The code is not correct. Check the SMS and try again.")
-    return _("This code can no longer be used. Ask for a new code.")
+def _challenge_page(current: MfaEnrolment, form: CodeForm, error: str | None = None, notice: str | None = None) -> str:
+    return render_template(
+        "mfa/code.html",
+        form=form,
+        error=error,
+        notice=notice,
+        method=current.method,
+        phone=current.phone,
+        action=url_for("mfa.challenge"),
+        resend=url_for("mfa.resend") if current.method == "sms" else None,
+        recovery_url=url_for("mfa.use_recovery"),
+    )
+
+
+def _not_sent_notice(user: User) -> str:
+    """Why this sign-in has no SMS code yet: the limit that held it back and when
+    one can be sent, or, once it can, what to press."""
+    return steps.limit_message(user) or _('No code was sent for this login yet. Press "Send the code again".')
 
 
 @bp.route("/challenge", methods=["GET", "POST"])
@@ -259,44 +256,39 @@ def _code_error(result: sms.CheckResult) -> str:
 def challenge(user: User, state: dict[str, Any]) -> Response | str:
     current = enrolment.confirmed(user)
     if current is None:
-        return redirect(url_for("mfa.setup"))
+        return redirect(url_for("mfa.setup_sms"))
     form, error = CodeForm(), None
     if form.validate_on_submit():
         if current.method == "sms":
             result = sms.check(user, "login", form.code.data or "")
-            ok, error = result == sms.CheckResult.OK, _code_error(result)
+            ok, error = result == sms.CheckResult.OK, steps.code_error(result)
         else:
             step = totp.matching_step(totp.secret_of(current) or "", form.code.data or "")
             ok = step is not None and totp.accept(current, step)
-            error = _("The code is not correct. Enter the 6 digits your authenticator app shows now.")
+            error = steps.totp_error()
         if ok:
-            throttle.clear(_failure_key(user))
+            steps.succeeded(user)
             audit.record("mfa.success", user=user, method=current.method)
             if form.remember.data:
                 remember.remember(user)
             return pipeline.complete(user, state, AMR[current.method])
-        if locked := _failed(user, current.method, "wrong"):
+        if locked := steps.failed(user, current.method, "wrong"):
             return locked
-    resend = url_for("mfa.resend") if current.method == "sms" else None
-    return render_template(
-        "mfa/code.html",
-        form=form,
-        error=error,
-        method=current.method,
-        phone=current.phone,
-        resend=resend,
-        enrolling=False,
-    )
+    notice = _not_sent_notice(user) if current.method == "sms" and not state.get("sms_sent") else None
+    return _challenge_page(current, form, error, notice)
 
 
 @bp.route("/resend/login", methods=["POST"])
 @signing_in
 def resend(user: User, state: dict[str, Any]) -> Response | tuple[str, int]:
+    """A new code for this sign-in; a limit or a failing gateway is told on the
+    challenge page itself, which keeps the resend and the recovery code."""
     current = enrolment.confirmed(user)
     if not ContinueForm().validate_on_submit() or current is None or current.method != "sms":
         return redirect(url_for("mfa.next_step"))
-    if problem := _send_code(user, current.phone or "", "login"):
-        return render_template("mfa/error.html", message=problem.message), problem.status
+    if problem := steps.send_code(user, current.phone or "", "login"):
+        return _challenge_page(current, CodeForm(formdata=None), notice=problem.message), problem.status
+    pipeline.update_pending(sms_sent=True)
     return redirect(url_for("mfa.challenge"))
 
 
@@ -307,8 +299,8 @@ def resend_enrolment(user: User, state: dict[str, Any]) -> Response | tuple[str,
     phone = state.get("sms_phone")
     if not ContinueForm().validate_on_submit() or not phone:
         return redirect(url_for("mfa.setup_sms"))
-    if problem := _send_code(user, phone, "enrol", pipeline.flow_of(state)):
-        return render_template("mfa/error.html", message=problem.message), problem.status
+    if problem := steps.send_code(user, phone, "enrol", pipeline.flow_of(state)):
+        return _sms_code_page(CodeForm(formdata=None), phone, notice=problem.message), problem.status
     return redirect(url_for("mfa.setup_sms_verify"))
 
 
@@ -317,18 +309,18 @@ def resend_enrolment(user: User, state: dict[str, Any]) -> Response | tuple[str,
 def use_recovery(user: User, state: dict[str, Any]) -> Response | str:
     current = enrolment.confirmed(user)
     if current is None:
-        return redirect(url_for("mfa.setup"))
+        return redirect(url_for("mfa.setup_sms"))
     form, error = RecoveryCodeForm(), None
     if form.validate_on_submit():
         replacement = recovery.use(current, form.recovery_code.data or "")
         if replacement is not None:
-            throttle.clear(_failure_key(user))
+            steps.succeeded(user)
             audit.record("mfa.recovery_code_used", user=user)
             pipeline.update_pending(amr=["pwd", "mfa"], remember=False, recovery=_sealed(replacement))
             return redirect(url_for("mfa.recovery_code"))
-        if locked := _failed(user, "recovery_code", "wrong"):
+        if locked := steps.failed(user, "recovery_code", "wrong"):
             return locked
-        error = _("The recovery code is not correct.")
+        error = steps.recovery_error()
     return render_template("mfa/recovery.html", form=form, error=error)
 
 

@@ -43,5 +43,5 @@ def test_forgot_password_resets_unlocks_and_clears_two_step(live, mail, page: Pa
 
     page.click("main a.button")
     sign_in(page, live, password=NEW_PASSWORD)
-    expect_second_step(page, locale, "/mfa/setup")
-    expect(page.locator("#choose-sms")).to_be_visible()
+    expect_second_step(page, locale, "/mfa/setup/sms")
+    expect(page.locator("input[name=phone]")).to_be_visible()

@@ -47,7 +47,7 @@ def test_holder_turns_two_step_on_and_off(live, page: Page, new_page: Callable[[
     _set_policy(page, live, locale, "on")
     user = new_page()
     sign_in(user, live)
-    expect_second_step(user, locale, "/mfa/setup")
+    expect_second_step(user, locale, "/mfa/setup/sms")
 
     _set_policy(page, live, locale, "off")
     user = new_page()

@@ -11,8 +11,13 @@ from ..rp import DEMO_PASSWORD, DEMO_USER
 from ..transports import code_in
 
 TEXT = {
-    "ja": {"login": "ログイン", "sms": "SMS", "done": "2段階認証が完了しました"},
-    "en": {"login": "Log in", "sms": "SMS", "done": "Two-step verification is complete"},
+    "ja": {"login": "ログイン", "sms": "SMS", "done": "2段階認証が完了しました", "qr_link": "QRコードでの認証はこちら"},
+    "en": {
+        "login": "Log in",
+        "sms": "SMS",
+        "done": "Two-step verification is complete",
+        "qr_link": "Use a QR code (authenticator app) instead",
+    },
 }
 
 
@@ -25,7 +30,8 @@ def test_first_login_enrols_sms(live, sms, page: Page, locale: str):
     page.fill("input[name=email]", DEMO_USER)
     page.fill("input[name=password]", DEMO_PASSWORD)
     page.click("button[type=submit]")
-    page.click("#choose-sms")
+    expect(page).to_have_url(re.compile(r"/mfa/setup/sms$"))  # the first enrolment page (manual §1.1, v4.0)
+    expect(page.locator("#choose-totp")).to_have_text(TEXT[locale]["qr_link"])
     page.fill("input[name=phone]", "090-1234-5678")
     page.click("button[type=submit]")
     code = code_in(sms.inbox.wait_for("+819012345678").body)

@@ -19,7 +19,7 @@ def test_enrol_an_authenticator_then_sign_in_with_it(live, page: Page, locale: s
     set_tenant_mfa(live, True)
     align_to_step()
     sign_in(page, live)
-    expect_second_step(page, locale, "/mfa/setup")
+    expect_second_step(page, locale, "/mfa/setup/sms")
     page.click("#choose-totp")
     uri = page.locator("#totp-uri").inner_text()
     secret = secret_from_uri(uri)

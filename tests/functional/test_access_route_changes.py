@@ -94,7 +94,7 @@ def test_leaving_line_only_restores_two_step(live):
         (True, "line+internet", "account_menu"),
     ]
     # The tenant's users give the second step from the internet again.
-    assert path_of(sign_in(live.browser(), DEMO_USER)) == "/mfa/setup"
+    assert path_of(sign_in(live.browser(), DEMO_USER)) == "/mfa/setup/sms"
 
 
 def test_two_step_that_was_off_stays_off(live):

@@ -140,7 +140,7 @@ def test_reset_unlocks_and_clears_two_step(live, mail):
     _reset(live, _forgot(live, mail))
     assert user_status(live) == "active" and not is_enrolled(live)
     assert sign_in(live.browser(), password=DEMO_PASSWORD).status_code == 401
-    assert path_of(sign_in(live.browser(), password=NEW_PASSWORD)) == "/mfa/setup"
+    assert path_of(sign_in(live.browser(), password=NEW_PASSWORD)) == "/mfa/setup/sms"
 
 
 def test_reset_ends_the_remembered_browser(live, mail):
@@ -155,7 +155,7 @@ def test_reset_ends_the_remembered_browser(live, mail):
     log_out(browser)
     assert path_of(sign_in(browser)) == "/account"  # remembered: no second step
     _reset(live, _forgot(live, mail))
-    assert path_of(sign_in(browser, password=NEW_PASSWORD)) == "/mfa/setup"
+    assert path_of(sign_in(browser, password=NEW_PASSWORD)) == "/mfa/setup/sms"
 
 
 def test_the_form_needs_its_csrf_token(live, mail):

@@ -40,9 +40,9 @@ KEPT_NUMBER = "末尾が5678の電話番号に認証コードを送信したば�
 
 
 def _signed_in(live) -> Browser:
-    """A browser whose password step is done, on the enrolment choice."""
+    """A browser whose password step is done, on the first enrolment page (SMS)."""
     browser = live.browser()
-    assert path_of(sign_in(browser)) == "/mfa/setup"
+    assert path_of(sign_in(browser)) == "/mfa/setup/sms"
     return browser
 
 

@@ -105,7 +105,7 @@ def test_the_factor_it_has_is_still_asked_for(live, recovering):
 
 
 def _enrol_by_sms(browser: Browser, email: str, sms, sent_before: int) -> None:
-    assert path_of(sign_in(browser, email)) == "/mfa/setup"
+    assert path_of(sign_in(browser, email)) == "/mfa/setup/sms"
     browser.get("/mfa/setup/sms")
     assert path_of(browser.submit({"phone": PHONE})) == "/mfa/setup/sms/verify"
     code = code_in(sms.inbox.wait_for(PHONE_E164, after=sent_before).body)

@@ -172,7 +172,7 @@ def test_a_sign_in_pending_from_before_the_switch_cannot_enrol_its_way_in(live):
     set_mfa(live, True)
     align_to_step()
     browser = live.browser()
-    assert path_of(sign_in(browser, DEMO_HOLDER)) == "/mfa/setup"
+    assert path_of(sign_in(browser, DEMO_HOLDER)) == "/mfa/setup/sms"
     line_only_with(live, OTHER_LINE)
     secret = secret_on(browser.get("/mfa/setup/totp").text)
     assert 'id="recovery-code"' in browser.submit({"code": totp_code(secret)}).text

@@ -70,7 +70,7 @@ def test_a_user_without_a_factor_enrols_once_over_the_line(live):
     set_mfa(live, True)
     align_to_step()
     browser, rp = line_browser(live), live.rp()
-    assert path_of(browser.login(rp.authorization_url())) == "/mfa/setup"
+    assert path_of(browser.login(rp.authorization_url())) == "/mfa/setup/sms"
     secret = secret_on(browser.get("/mfa/setup/totp").text)
     assert "recovery-code" in browser.submit({"code": totp_code(secret)}).text
     signed_in = tokens_for(rp, finish_enrolment(browser))

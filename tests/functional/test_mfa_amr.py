@@ -46,7 +46,7 @@ def test_totp_enrolment_and_challenge(live):
     set_tenant_mfa(live, True)
     align_to_step()
     rp, page = _start(live, browser := live.browser())
-    assert path_of(page) == "/mfa/setup"
+    assert path_of(page) == "/mfa/setup/sms"
     secret = secret_on(browser.get("/mfa/setup/totp").text)
     browser.submit({"code": totp_code(secret)})
     assert _claims(rp, finish_enrolment(browser))["amr"] == ["pwd", "otp", "mfa"]

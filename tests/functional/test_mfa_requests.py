@@ -13,7 +13,7 @@ def test_sms_enrolment_then_tokens_carry_sms_and_mfa(live, sms):
     set_tenant_mfa(live, True)
     rp, browser = live.rp(), live.browser()
     page = browser.login(rp.authorization_url())
-    assert page.url.endswith("/mfa/setup"), page.url
+    assert page.url.endswith("/mfa/setup/sms"), page.url  # SMS first (manual §1.1)
     browser.get("/mfa/setup/sms")
     page = browser.submit({"phone": "090-1234-5678"})
     assert page.url.endswith("/mfa/setup/sms/verify")

@@ -27,7 +27,7 @@ def enrolling(live, sms) -> Browser:
     """A browser on the SMS code page of a first enrolment, the code sent."""
     set_tenant_mfa(live, True)
     browser = live.browser()
-    assert path_of(sign_in(browser)) == "/mfa/setup"
+    assert path_of(sign_in(browser)) == "/mfa/setup/sms"
     browser.get("/mfa/setup/sms")
     page = browser.submit({"phone": PHONE})
     assert path_of(page) == "/mfa/setup/sms/verify"
@@ -103,7 +103,7 @@ def test_at_most_five_codes_an_hour(live, sms, enrolling):
         assert sms.inbox.count(PHONE_E164) == sent
     clock.advance(timedelta(seconds=61))
     refused = _resend(enrolling)
-    assert refused.status_code == 429 and "1時間後に再度お試しください" in refused.text
+    assert refused.status_code == 429 and "認証コードの送信は1時間に5回までです" in refused.text
     assert sms.inbox.count(PHONE_E164) == 5
     clock.advance(timedelta(hours=1))
     browser = live.browser()

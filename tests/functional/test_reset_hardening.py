@@ -106,7 +106,7 @@ def test_clearing_an_sms_factor_tells_the_phone_and_the_managers(live, mail, sms
         assert told.subject == NOTICE_SUBJECT
         assert DEMO_USER in told.body and "--" in told.body  # Japanese, then English
     assert mail.inbox.count(DEMO_USER) == 1  # the reset mail only: the user is no manager
-    assert path_of(sign_in(live.browser(), password=NEW_PASSWORD)) == "/mfa/setup"
+    assert path_of(sign_in(live.browser(), password=NEW_PASSWORD)) == "/mfa/setup/sms"
 
 
 def test_clearing_an_authenticator_tells_the_managers_only(live, mail, sms):

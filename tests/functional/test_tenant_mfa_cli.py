@@ -30,7 +30,7 @@ def test_on_then_off(live):
     done = _idp(live, "tenant", "set", "demo", "--mfa", "on")
     assert done.returncode == 0, done.stderr
     assert "mfa on" in done.stdout and _tenant_mfa(live) is True
-    assert path_of(sign_in(live.browser())) == "/mfa/setup"
+    assert path_of(sign_in(live.browser())) == "/mfa/setup/sms"
 
     done = _idp(live, "tenant", "set", "demo", "--mfa", "off")
     assert done.returncode == 0, done.stderr
