@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request
+from flask import Flask, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.exceptions import BadRequest
@@ -32,6 +32,18 @@ def form_body() -> Any:
     if request.mimetype and request.mimetype not in FORM_TYPES:
         raise NotAForm()
     return request.form or None
+
+
+def init_app(app: Flask) -> None:
+    """Every hosted page refuses a post whose body is not a form before its view
+    runs, so a page reached in any state (or one without a form yet) answers the
+    same 400. The protocol endpoints (blueprint ``oidc``) answer with the
+    protocol's own errors instead."""
+
+    @app.before_request
+    def _form_posts_only() -> None:
+        if request.method == "POST" and request.blueprint != "oidc":
+            form_body()
 
 
 class Form(FlaskForm):

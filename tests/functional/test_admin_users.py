@@ -170,7 +170,7 @@ def test_reset_two_step_tells_the_user_and_the_next_sign_in_registers_again(live
     assert 'data-two-step="no"' in done.text and not is_enrolled(live, DEMO_USER)
     message = mail.inbox.wait_for(DEMO_USER)
     assert message.subject == "【ワークストレージ】2段階認証の登録のリセット"
-    assert path_of(sign_in(live.browser(), DEMO_USER)) == "/mfa/setup"
+    assert path_of(sign_in(live.browser(), DEMO_USER)) == "/mfa/setup/sms"
     assert [e.email for e in audit_events(live, "user.two_step_reset")] == [DEMO_HOLDER]
 
 

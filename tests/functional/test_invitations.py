@@ -224,7 +224,7 @@ def test_a_new_tenants_holder_registers_from_the_same_mail(live, mail):
     register(live, invitation_link(live, mail, holder))
     assert f"{holder}\tholder\tpassword\tactive" in idp(live.settings, "user", "list", "--tenant", "acme").stdout
     # A new tenant has two-step verification on: the first sign-in registers a factor.
-    assert path_of(sign_in(live.browser(), holder, NEW_PASSWORD)) == "/mfa/setup"
+    assert path_of(sign_in(live.browser(), holder, NEW_PASSWORD)) == "/mfa/setup/sms"
 
 
 @pytest.fixture
