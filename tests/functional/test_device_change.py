@@ -164,7 +164,7 @@ def test_a_person_without_a_device_is_told(live):
 
 
 def test_the_page_needs_a_session(live):
-    assert path_of(live.browser().get(START)) == "/login"
+    assert path_of(live.browser().get(START)) == "/account/login"
 
 
 def test_a_line_only_holder_from_the_internet_keeps_the_way_back(live, sms, mail):

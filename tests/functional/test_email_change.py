@@ -89,7 +89,7 @@ def test_the_holder_changes_their_address(live, mail):
     assert email_key_exists(live, NEW) and not email_key_exists(live, DEMO_HOLDER)
     assert factor_method(live, NEW) is None  # two-step verification reset (manual §2.1 (2) (4))
     for b in (browser, other):  # every session of the old credentials ended
-        assert path_of(b.get("/account")) == "/login"
+        assert path_of(b.get("/account")) == "/account/login"
     assert sign_in(live.browser(), DEMO_HOLDER, DEMO_PASSWORD).status_code == 401
     assert sign_in(live.browser(), NEW, DEMO_PASSWORD).status_code == 401
     assert path_of(sign_in(live.browser(), NEW, NEW_PASSWORD)) == "/mfa/setup/sms"  # enrols again

@@ -56,7 +56,7 @@ def test_the_holder_changes_to_a_new_password(live, mail):
     assert 'id="method-changed"' in done.text
     assert factor_method(live, DEMO_HOLDER) is None  # two-step registration reset (manual §5.2)
     for b in (browser, other):
-        assert path_of(b.get("/account")) == "/login"
+        assert path_of(b.get("/account")) == "/account/login"
     assert sign_in(live.browser(), DEMO_HOLDER, DEMO_PASSWORD).status_code == 401
     assert path_of(sign_in(live.browser(), DEMO_HOLDER, NEW_PASSWORD)) == "/account"
     (event,) = audit_events(live, "account.login_method_changed")
