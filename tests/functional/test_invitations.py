@@ -172,7 +172,10 @@ def test_five_concurrent_registrations_with_one_link_one_wins(live, mail):
 
 def test_the_console_refuses_a_bad_or_taken_address(live, mail):
     holder = console(live)
-    for email, reason in (("not-an-address", "メールアドレスを正しく入力してください"), (DEMO_HOLDER, "すでに使用されている")):
+    for email, reason in (
+        ("not-an-address", "メールアドレスを正しく入力してください"),
+        (DEMO_HOLDER, "すでに使用されている"),
+    ):
         page = invite(holder, email)
         assert page.status_code == 400 and reason in text_of(page.text)
     forged = holder.http.post(
