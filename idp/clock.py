@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 _offset = timedelta()
+# Pages and mails give times as the people reading them live them (Japan has no summer time).
+JST = timezone(timedelta(hours=9), "JST")
 
 
 def now() -> datetime:
@@ -24,3 +26,8 @@ def advance(delta: timedelta) -> None:
 def reset() -> None:
     global _offset
     _offset = timedelta()
+
+
+def japan(moment: datetime | None, fmt: str = "%Y/%m/%d %H:%M") -> str:
+    """``moment`` in Japan time, or "-" when there is none."""
+    return moment.astimezone(JST).strftime(fmt) if moment else "-"

@@ -10,12 +10,12 @@ from flask import Blueprint, abort, render_template
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from .. import clock
 from ..auth.proof import Proof
 from ..models import Plan, User
 from ..tenants import details, plans
 from ..tenants.details import Field, Problem
 from ..tenants.permissions import Item
-from ..tenants.policy import JST
 from .contract_forms import CancelForm, ContractForm, PlanForm
 from .views import requires
 
@@ -26,7 +26,7 @@ EXPIRED = _l("This page had expired. Please enter your details again.")
 
 def _date(moment: datetime | None) -> str:
     """A day as the people reading it live it (Japan time)."""
-    return moment.astimezone(JST).strftime("%Y-%m-%d") if moment else "-"
+    return clock.japan(moment, "%Y-%m-%d")
 
 
 # -- plan change (manual §0 ※1) ----------------------------------------------------------

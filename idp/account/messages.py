@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta, timezone
-
 from flask import render_template
 
 from .. import clock, notify
@@ -12,8 +10,6 @@ from ..models import User
 from ..sms import Sms
 from ..tenants.notices import tell_managers
 from . import links
-
-JST = timezone(timedelta(hours=9), "JST")
 
 TWO_STEP_RESET_SMS = (
     "【ワークストレージ】パスワードの再設定に伴い、2段階認証の登録をリセットしました。"
@@ -51,7 +47,7 @@ def two_step_cleared_mail(user: User) -> Mail:
 
 def password_changed_mail(user: User) -> Mail:
     """A notice, not a request: it carries no link."""
-    when = clock.now().astimezone(JST).strftime("%Y/%m/%d %H:%M")
+    when = clock.japan(clock.now())
     return _mail(user, "【ワークストレージ】パスワード変更のお知らせ", "password_changed", when=when)
 
 
@@ -60,7 +56,7 @@ def tell_of_cleared_two_step(user: User, phone: str | None) -> None:
     had (if it was one), a mail to the tenant's holder and admins, after the response."""
     if phone:
         notify.send_sms_after_response(Sms(to=phone, body=TWO_STEP_RESET_SMS))
-    when = clock.now().astimezone(JST).strftime("%Y/%m/%d %H:%M JST")
+    when = clock.japan(clock.now(), "%Y/%m/%d %H:%M JST")
     tell_managers(
         user.tenant,
         "【ワークストレージ】2段階認証の登録のリセット",
@@ -80,7 +76,7 @@ DEVICE_CHANGED_SUBJECT = "【コワークストレージ】2段階認証の端�
 
 
 def _now_jst() -> str:
-    return clock.now().astimezone(JST).strftime("%Y/%m/%d %H:%M")
+    return clock.japan(clock.now())
 
 
 def email_change_mail(user: User, new_email: str) -> Mail:

@@ -17,8 +17,8 @@ from flask import abort, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from .. import clock
 from ..account import methods, registration
-from ..account.messages import JST
 from ..models import Role, User, UserStatus
 from . import people
 from .forms import InviteForm, UserActionForm
@@ -82,7 +82,7 @@ ACTIONS = {
 
 
 def _when(moment: datetime | None) -> str:
-    return moment.astimezone(JST).strftime("%Y/%m/%d %H:%M") if moment else "-"
+    return clock.japan(moment)
 
 
 def _labels(actor: User) -> dict[str, object]:

@@ -9,11 +9,9 @@ import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 
-from .. import clock
 from ..audit import record
 from ..models import Tenant, User
 from . import notices
-from .policy import JST
 
 SUBJECT = "【ワークストレージ】契約情報変更のお知らせ"
 NAME_MAX = 100
@@ -111,13 +109,5 @@ def save(tenant: Tenant, details: Details, actor: User | None = None, via: str =
     for field in changed:
         setattr(tenant, field.value, getattr(details, field.value))
     record("tenant.contract_changed", user=actor, tenant_id=tenant.id, fields=[str(f) for f in changed], via=via)
-    notices.tell_managers(
-        tenant,
-        SUBJECT,
-        "contract_changed",
-        at=clock.now().astimezone(JST).strftime("%Y-%m-%d %H:%M"),
-        actor=actor.email if actor else None,
-        via=via,
-        details=details,
-    )
+    notices.tell_managers_of_change(tenant, SUBJECT, "contract_changed", actor, via, details=details)
     return True

@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import render_template
 from sqlalchemy import select
 
-from .. import db, notify
+from .. import clock, db, notify
 from ..mail import Mail
 from ..models import Role, Tenant, User, UserStatus
 
@@ -34,3 +34,19 @@ def tell_managers(tenant: Tenant, subject: str, template: str, **context: object
     for user in managers(tenant):
         body = render_template(f"email/{template}.txt", name=user.name or user.email, tenant=tenant, **context)
         notify.send_mail_after_response(Mail(to=user.email, subject=subject, body=body))
+
+
+def tell_managers_of_change(
+    tenant: Tenant, subject: str, template: str, actor: User | None, via: str, **context: object
+) -> None:
+    """A change to the contract's settings: what changed (``context``), when, by
+    whom and which way, so that a change none of them made does not go unnoticed."""
+    tell_managers(
+        tenant,
+        subject,
+        template,
+        at=clock.japan(clock.now(), "%Y-%m-%d %H:%M"),
+        actor=actor.email if actor else None,
+        via=via,
+        **context,
+    )

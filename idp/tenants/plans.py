@@ -18,7 +18,6 @@ from ..audit import record
 from ..models import Grant, Plan, Tenant, User
 from ..periodic import AtMostEvery
 from . import notices
-from .policy import JST
 
 log = logging.getLogger("idp.tenants")
 
@@ -206,17 +205,8 @@ def purge_when_due() -> None:
 
 
 def _jst(moment: datetime | None) -> str:
-    return moment.astimezone(JST).strftime("%Y-%m-%d") if moment else "-"
+    return clock.japan(moment, "%Y-%m-%d")
 
 
 def _tell(tenant: Tenant, subject: str, template: str, actor: User | None, via: str, **context: object) -> None:
-    """Mail the holder and the admins what changed, when, by whom and which way."""
-    notices.tell_managers(
-        tenant,
-        subject,
-        template,
-        at=clock.now().astimezone(JST).strftime("%Y-%m-%d %H:%M"),
-        actor=actor.email if actor else None,
-        via=via,
-        **context,
-    )
+    notices.tell_managers_of_change(tenant, subject, template, actor, via, **context)

@@ -3,8 +3,6 @@ audit events and notices from the account menu and from `idp tenant set`."""
 
 from __future__ import annotations
 
-from datetime import timedelta, timezone
-
 from .. import clock
 from ..audit import record
 from ..models import AccessRoute, Tenant, User
@@ -12,8 +10,6 @@ from . import notices
 
 ROUTE_SUBJECT = "【ワークストレージ】アクセス経路設定変更のお知らせ"
 TWO_STEP_SUBJECT = "【ワークストレージ】2段階認証設定変更のお知らせ"
-# Notices give the time as the people reading them live it (Japan has no summer time).
-JST = timezone(timedelta(hours=9), "JST")
 
 
 class PolicyError(ValueError):
@@ -79,15 +75,4 @@ def _change_mfa(tenant: Tenant, enabled: bool, actor: User | None, via: str, **d
 
 
 def _tell(tenant: Tenant, subject: str, template: str, actor: User | None, via: str, **context: object) -> None:
-    """Mail the holder and the admins: what changed, when, by whom and which way,
-    so that a change nobody of them made does not go unnoticed."""
-    notices.tell_managers(
-        tenant,
-        subject,
-        template,
-        at=clock.now().astimezone(JST).strftime("%Y-%m-%d %H:%M"),
-        actor=actor.email if actor else None,
-        via=via,
-        mfa_enabled=tenant.mfa_enabled,
-        **context,
-    )
+    notices.tell_managers_of_change(tenant, subject, template, actor, via, mfa_enabled=tenant.mfa_enabled, **context)
