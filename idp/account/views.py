@@ -4,7 +4,6 @@ signed-in person may do (manual §0)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
 from functools import wraps
 from typing import Any
 
@@ -12,6 +11,7 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
+from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from .. import audit
@@ -28,9 +28,6 @@ from .forms import AccessRouteForm, ConfirmForm, MfaPolicyForm, ReauthenticateFo
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
-# Settings that change how every member of the contract signs in ask for the
-# password again once the sign-in (or the last time it was given) is older than this.
-REAUTH_AFTER = timedelta(minutes=5)
 
 # Each menu item's page. A page is listed only once it exists in the app, so
 # that the menu never links to a page that is not there.
@@ -100,7 +97,7 @@ def requires(item: Item, reauthenticate: bool = False) -> Callable[[Callable[...
     """Every page of the account menu: signed in (``signed_in``), then the manual's
     §0 table (``permissions``): a page this person may not use answers 403.
     With ``reauthenticate``, a setting that matters beyond this person also asks
-    for the password again once it was given more than ``REAUTH_AFTER`` ago.
+    for the password again once it was given more than ``sessions.RECENT`` ago.
     The view gets ``(proof, *args, **kwargs)``."""
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -109,8 +106,8 @@ def requires(item: Item, reauthenticate: bool = False) -> Callable[[Callable[...
         def wrapper(proof: Proof, *args: Any, **kwargs: Any) -> Any:
             if not permissions.may(proof.user, item):
                 abort(403)
-            if reauthenticate and not sessions.proven_within(proof, REAUTH_AFTER):
-                return redirect(url_for("account.reauthenticate", next=request.endpoint))
+            if reauthenticate and not sessions.proven_recently(proof):
+                return ask_password_again(request.path)
             return view(proof, *args, **kwargs)
 
         wrapper.reauthenticates = reauthenticate  # type: ignore[attr-defined]
@@ -119,11 +116,22 @@ def requires(item: Item, reauthenticate: bool = False) -> Callable[[Callable[...
     return decorate
 
 
-def _asks_password_again(endpoint: str | None) -> bool:
-    """Whether ``endpoint`` is a page of ``requires(..., reauthenticate=True)``:
-    the only places the re-authentication page leads back to."""
-    view = current_app.view_functions.get(endpoint or "")
-    return getattr(view, "reauthenticates", False) is True
+def ask_password_again(back_to: str) -> Response:
+    """Send the person to give the password again, then back to ``back_to`` (a path)."""
+    return redirect(url_for("account.reauthenticate", next=back_to))
+
+
+def _way_back(path: str | None) -> str:
+    """``path`` if it is a page of ours that asks for the password again (marked
+    ``reauthenticates``), else the menu: the page never leads anywhere else."""
+    if not path or not path.startswith("/") or path.startswith("//") or "\\" in path:
+        return url_for("account.index")
+    try:
+        endpoint, _args = current_app.url_map.bind("localhost").match(path, method="GET")
+    except HTTPException:
+        return url_for("account.index")
+    view = current_app.view_functions.get(endpoint)
+    return path if getattr(view, "reauthenticates", False) is True else url_for("account.index")
 
 
 @bp.route("")
@@ -167,15 +175,14 @@ def _top_url() -> str:
 def reauthenticate(proof: Proof) -> Response | tuple[str, int]:
     """The password again before a sensitive setting. It is a sign-in like any
     other: a wrong one counts towards the account lock and the source throttle."""
-    target = request.args.get("next")
-    target = target if target and _asks_password_again(target) else "account.index"
+    target = _way_back(request.args.get("next"))
     form, error, status = ReauthenticateForm(), None, 200
     if form.validate_on_submit():
         result = login.sign_in(proof.user.email, form.password.data or "")
         if result.outcome == Outcome.OK and result.user is not None and result.user.id == proof.user.id:
             sessions.reauthenticated(proof)
             audit.record("session.reauthenticated", user=proof.user)
-            return redirect(url_for(target))
+            return redirect(target)
         error, status = outcome_message(result.outcome), 429 if result.outcome == Outcome.THROTTLED else 401
     elif form.csrf_token.errors:
         error, status = _("This page had expired. Please enter your details again."), 400

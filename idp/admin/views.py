@@ -6,11 +6,13 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Blueprint, abort, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
+from ..account.views import ask_password_again
 from ..auth import sessions
 from ..auth.views import line_refused
 from ..models import Role, User
@@ -31,7 +33,12 @@ REFUSALS = {
 def administrator(view: Callable[..., Any]) -> Callable[..., Any]:
     """Holders and admins, signed in over a route their tenant admits. The
     holder's sign-in from outside a line-only tenant's lines is for the
-    account menu alone (switching the route back), not for this console."""
+    account menu alone (switching the route back), not for this console.
+
+    Every change made here (an invitation, a role, a deactivation, a reset, a
+    mail that changes someone's sign-in, a line number) asks for the password
+    again once it was given more than ``sessions.RECENT`` ago: a stolen cookie
+    alone must not invite its thief or take over a colleague's account."""
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -42,9 +49,22 @@ def administrator(view: Callable[..., Any]) -> Callable[..., Any]:
             abort(403)
         if not line_policy.allows(proof.user.tenant, proof.line_id):
             return line_refused()
+        if request.method == "POST" and not sessions.proven_recently(proof):
+            return ask_password_again(_page_of(request.path))
         return view(proof.user, *args, **kwargs)
 
+    wrapper.reauthenticates = True  # type: ignore[attr-defined]
     return wrapper
+
+
+def _page_of(path: str) -> str:
+    """The page a post came from: its own path, or for an action posted to
+    ``<page>/<action>``, the page."""
+    try:
+        current_app.url_map.bind("localhost").match(path, method="GET")
+        return path
+    except HTTPException:
+        return path.rsplit("/", 1)[0]
 
 
 @bp.route("")

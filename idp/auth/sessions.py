@@ -168,6 +168,16 @@ def write_cookie(response: Response) -> Response:
 # -- giving the password again for a sensitive setting ---------------------------
 
 
+# A change that matters beyond the person (two-step, access route, email, login
+# method, plan, the admin console's actions) asks for the password again once
+# it was given longer ago than this.
+RECENT = timedelta(minutes=5)
+
+
+def proven_recently(proof: Proof) -> bool:
+    return proven_within(proof, RECENT)
+
+
 def proven_within(proof: Proof, window: timedelta) -> bool:
     """Whether this session's password was given (at sign-in, or again since) within ``window``."""
     again = db.session().scalar(select(BrowserSession.reauthenticated_at).where(BrowserSession.id == proof.session_id))
