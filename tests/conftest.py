@@ -28,6 +28,7 @@ from idp.models import Base
 from . import services
 from .rp import Browser, RelyingParty
 from .transports import MailServer, SmsGateway
+from .upstream import facebook_upstream, oidc_upstreams  # noqa: F401 (fixtures)
 
 BACKENDS = ["sqlite", "postgresql"]
 
