@@ -12,13 +12,17 @@ from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import pytest
 from authlib.integrations.requests_client import OAuth2Session
+from sqlalchemy import select
 
-from idp import clock
+from idp import clock, db
 from idp.federation.broker import BrokerError, Failure
 from idp.federation.oidc import metadata, verify_id_token
+from idp.models import Plan, Tenant
 
 from ..account_steps import NEW_PASSWORD, holder, link_upstream
+from ..console import idp
 from ..invite_steps import console, invitation_link, invite, open_link
+from ..line_steps import line_only_with, set_mfa, set_route
 from ..mfa_steps import audit_events, path_of, sign_in
 from ..rp import DEMO_HOLDER, DEMO_USER, Browser, callback_params, text_of
 from ..upstream_steps import (
@@ -81,6 +85,8 @@ def test_invited_user_registers_with_an_upstream_and_signs_in(fed: Federated, pr
     account = fed.oidc.add_account(provider, "hana@example.com", name="Hana")
     done = _register_with(fed, provider, "newbie@demo.example", {"login": account.sub})
     assert 'id="register-done"' in done.text, done.text
+    listed = idp(fed.live.settings, "user", "list", "--tenant", "demo").stdout
+    assert f"newbie@demo.example\tuser\t{provider}\tactive" in listed
 
     claims, browser = _rp_sign_in(fed, provider, {"login": account.sub, "mfa": "1"})
     assert claims["amr"] == ["fed", "mfa"] and claims["email"] == "newbie@demo.example"
@@ -260,3 +266,42 @@ def test_id_tokens_for_another_client_or_expired_are_refused(fed: Federated) -> 
         with pytest.raises(BrokerError) as expired:
             verify_id_token(own, meta, ours, "n1")
         assert expired.value.failure == Failure.ID_TOKEN and "exp" in expired.value.detail
+
+
+def test_facebook_account_a_is_not_replaced_by_b(fed: Federated) -> None:
+    """Manual §2.1 (1): one Facebook account is never switched directly to another."""
+    first, second = fed.facebook.add_account("a@fb.example"), fed.facebook.add_account("b@fb.example")
+    link_upstream(fed.live, DEMO_HOLDER, "facebook", first.id)
+    browser = fed.live.browser()
+    assert path_of(through(browser, "/login/facebook", {"login": first.id})) == "/account"
+    browser.get("/account/login-method")
+    leaving = browser.submit({"provider": "facebook"})
+
+    page = browser.get(at_upstream(browser, leaving.headers["Location"], {"login": second.id}))
+
+    assert page.status_code == 409 and "異なる Facebook アカウントへは切り替えできません" in text_of(page.text)
+    refused = through(fed.live.browser(), "/login/facebook", {"login": second.id})
+    assert refused.status_code == 403 and NOT_REGISTERED_JA in text_of(refused.text)
+    assert path_of(through(fed.live.browser(), "/login/facebook", {"login": first.id})) == "/account"
+
+
+def test_tenant_rules_apply_and_no_local_second_step(fed: Federated) -> None:
+    account = fed.oidc.add_account("google", "rules@gmail.example")
+    link_upstream(fed.live, DEMO_USER, "google", account.sub)
+    set_mfa(fed.live, True)
+    # Two-step verification on: the upstream's sign-in is not asked for a factor of ours.
+    claims, _ = _rp_sign_in(fed, "google", {"login": account.sub})
+    assert claims["amr"] == ["fed"]
+
+    line_only_with(fed.live)  # and this request comes over no line
+    page = through(fed.live.browser(), "/login/google", {"login": account.sub})
+    assert page.status_code == 403 and 'id="line-error"' in page.text
+
+    set_route(fed.live, "line+internet")
+    with fed.live.app.app_context():
+        tenant = db.session().scalar(select(Tenant).where(Tenant.name == "demo"))
+        tenant.plan, tenant.trial_ends_at = Plan.TRIAL, clock.now() - timedelta(days=1)
+        db.commit()
+    browser = fed.live.browser()
+    page = through(browser, "/login/google", {"login": account.sub})
+    assert page.status_code == 403 and _signed_out(fed, browser)
