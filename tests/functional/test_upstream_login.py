@@ -12,9 +12,12 @@ from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import pytest
 from authlib.integrations.requests_client import OAuth2Session
+from joserfc import jws, jwt
+from joserfc.jwk import KeySet, RSAKey
 from sqlalchemy import select
 
 from idp import clock, db
+from idp.federation import oidc
 from idp.federation.broker import BrokerError, Failure
 from idp.federation.oidc import metadata, verify_id_token
 from idp.models import Plan, Tenant
@@ -305,3 +308,33 @@ def test_tenant_rules_apply_and_no_local_second_step(fed: Federated) -> None:
     browser = fed.live.browser()
     page = through(browser, "/login/google", {"login": account.sub})
     assert page.status_code == 403 and _signed_out(fed, browser)
+
+
+def test_a_second_invitation_cannot_take_a_linked_account(fed: Federated) -> None:
+    account = fed.oidc.add_account("google", "one@gmail.example")
+    assert 'id="register-done"' in _register_with(fed, "google", "first@demo.example", {"login": account.sub}).text
+
+    refused = _register_with(fed, "google", "second@demo.example", {"login": account.sub})
+
+    assert refused.status_code == 409 and "他のユーザのログインにすでに使用されています" in text_of(refused.text)
+    listed = idp(fed.live.settings, "user", "list", "--tenant", "demo").stdout
+    assert "second@demo.example\tuser\t-\tinvited" in listed  # the invitation is not used up
+
+
+def test_the_jwks_is_fetched_again_for_an_unknown_kid_and_a_forged_signature_fails(fed: Federated) -> None:
+    ours = fed.clients["google"]
+    issuer = fed.oidc["google"].discovery_url.removesuffix(WELL_KNOWN)
+    with fed.live.app.app_context():
+        meta = metadata(issuer)
+        token = _token_for(fed, "google", ours.client_id, ours.client_secret, "n2")
+        kid = jws.extract_compact(token.encode()).protected["kid"]
+        # Keys cached from before the upstream rotated: none with this kid.
+        oidc._jwks[meta["jwks_uri"]] = KeySet([RSAKey.generate_key(2048, parameters={"kid": "old"})])
+        assert verify_id_token(token, meta, ours.client_id, "n2")["iss"] == issuer
+
+        forger = RSAKey.generate_key(2048, parameters={"kid": kid})
+        claims = jwt.decode(token, oidc._jwks[meta["jwks_uri"]]).claims
+        forged = jwt.encode({"alg": "RS256", "kid": kid}, {**claims, "sub": "someone-else"}, forger)
+        with pytest.raises(BrokerError) as refused:
+            verify_id_token(forged, meta, ours.client_id, "n2")
+        assert refused.value.failure == Failure.ID_TOKEN
