@@ -96,10 +96,13 @@ def test_invited_user_registers_with_an_upstream_and_signs_in(fed: Federated, pr
     # prompt=login reaches the upstream: it asks again (its form), this time without a second factor.
     claims, _ = _rp_sign_in(fed, provider, {"login": account.sub}, browser, prompt="login")
     assert claims["amr"] == ["fed"]
+    # So does max_age: a sign-in older than it means the upstream's form again.
+    claims, _ = _rp_sign_in(fed, provider, {"login": account.sub, "mfa": "1"}, browser, max_age="0")
+    assert claims["amr"] == ["fed", "mfa"]
     (linked,) = [e for e in audit_events(fed.live, "account.upstream_linked") if e.email == "newbie@demo.example"]
     assert linked.detail["provider"] == provider and linked.detail["subject"] == account.sub
     successes = [e for e in audit_events(fed.live, "login.success") if e.email == "newbie@demo.example"]
-    assert [(e.detail["method"], e.detail["subject"]) for e in successes] == [("fed", account.sub)] * 2
+    assert [(e.detail["method"], e.detail["subject"]) for e in successes] == [("fed", account.sub)] * 3
 
 
 def test_microsoft_accounts_of_any_tenant_are_checked_against_their_tid(fed: Federated) -> None:
