@@ -52,3 +52,13 @@ def test_register_with_google_then_sign_in_and_a_stranger_is_refused(
     assert text["unknown"] in stranger.content()
     stranger.goto(live.url + "/account")
     assert stranger.url.startswith(live.url + "/account/login")
+
+
+def test_cancelling_at_the_upstream_is_a_page_with_an_error_id(fed: Federated, page: Page, locale: str) -> None:
+    page.goto(fed.live.url + "/login")
+    page.click("#login-google")
+    page.click("form[action$='/abort'] button")  # the upstream's Deny
+    expect(page.locator("#upstream-error")).to_have_attribute("data-failure", "denied")
+    expect(page.locator("#error-id")).not_to_be_empty()
+    page.goto(fed.live.url + "/account")
+    assert page.url.startswith(fed.live.url + "/account/login")

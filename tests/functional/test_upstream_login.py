@@ -341,3 +341,18 @@ def test_the_jwks_is_fetched_again_for_an_unknown_kid_and_a_forged_signature_fai
         with pytest.raises(BrokerError) as refused:
             verify_id_token(forged, meta, ours.client_id, "n2")
         assert refused.value.failure == Failure.ID_TOKEN
+
+
+def test_registration_and_method_pages_offer_the_configured_upstreams(fed: Federated) -> None:
+    upstreams = ("google", "facebook", "microsoft", "daccount", DOWN)
+    page = holder(fed.live).get("/account/login-method")
+    for provider in upstreams:
+        assert f'data-provider="{provider}"' in page.text
+    assert "登録したい認証連携するサービスから一度ログアウトした後に" in text_of(page.text)
+
+    invite(console(fed.live), "lister@demo.example")
+    page = open_link(fed.live, invitation_link(fed.live, fed.mail, "lister@demo.example")).last
+    assert page is not None
+    for provider in upstreams:
+        assert f'data-provider="{provider}"' in page.text
+    assert "Googleアカウントで登録" in text_of(page.text)
