@@ -38,6 +38,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     from .auth import remember
     from .auth.sessions import host_cookie, write_cookie
     from .auth.views import bp as auth_bp
+    from .federation.views import bp as federation_bp
     from .keys import KeyStore
     from .mail import sender_for as mail_sender
     from .mfa.views import bp as mfa_bp
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(account_method_bp)
     app.register_blueprint(account_device_bp)
     app.register_blueprint(admin_mail_bp)
+    app.register_blueprint(federation_bp)
     app.before_request(plans.purge_when_due)
     app.after_request(write_cookie)
     app.after_request(remember.write_cookie)

@@ -90,6 +90,24 @@ def load_raw(environ: dict[str, str] | None = None) -> dict[tuple[str, ...], Any
     return values
 
 
+OIDC_UPSTREAMS = ("google", "microsoft", "daccount", "nttbizid")
+FACEBOOK = "facebook"
+
+
+@dataclass(frozen=True)
+class Upstream:
+    """This provider's registration at one upstream (CONTRACT.md: IDP_UPSTREAM_<P>_*).
+    ``issuer`` for an OpenID provider; the three URLs for Facebook."""
+
+    provider: str
+    client_id: str
+    client_secret: str
+    issuer: str = ""
+    authorize_url: str = ""
+    token_url: str = ""
+    graph_url: str = ""
+
+
 @dataclass(frozen=True)
 class Settings:
     issuer: str
@@ -124,6 +142,11 @@ class Settings:
     trusted_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
     line_header: str
     line_trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
+    # Only the upstreams with a client id: the others are off.
+    upstreams: tuple[Upstream, ...] = ()
+
+    def upstream(self, provider: str) -> Upstream | None:
+        return next((u for u in self.upstreams if u.provider == provider), None)
 
     @property
     def https(self) -> bool:
@@ -221,6 +244,22 @@ def _secret_key(value: str, var_dir: Path) -> str:
     return path.read_text().strip()
 
 
+def _upstreams(v: dict[tuple[str, ...], Any]) -> tuple[Upstream, ...]:
+    found = []
+    for provider in (*OIDC_UPSTREAMS, FACEBOOK):
+        table = {path[2]: value for path, value in v.items() if path[:2] == ("upstream", provider)}
+        if not table["client_id"]:
+            continue
+        for key in ("issuer", "authorize_url", "token_url", "graph_url"):
+            if key in table:
+                name = env_name(("upstream", provider, key))
+                if _split(name, table[key], secret=False).scheme not in ("http", "https"):
+                    raise ConfigError(name, table[key], "must be an http(s) URL")
+                table[key] = table[key].rstrip("/")
+        found.append(Upstream(provider=provider, **table))
+    return tuple(found)
+
+
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     v = load_raw(environ)
     var_dir = _path(v[("var_dir",)])
@@ -270,4 +309,5 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         trusted_networks=_networks(v[("security", "trusted_networks")], "IDP_SECURITY_TRUSTED_NETWORKS"),
         line_header=v[("line", "header")],
         line_trusted_proxies=_networks(v[("line", "trusted_proxies")]),
+        upstreams=_upstreams(v),
     )

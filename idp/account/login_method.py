@@ -76,7 +76,9 @@ def use_password(user: User, password: str) -> None:
     """Email and password becomes the method (a password the page checked against the rule)."""
     if reason := refusal(user, methods.PASSWORD.provider):
         raise MethodRefused(reason)
-    user.identities[:] = [i for i in user.identities if i.kind == IdentityKind.PASSWORD]
+    kept = [i for i in user.identities if i.kind == IdentityKind.PASSWORD]
+    _unlinked(user, kept)
+    user.identities[:] = kept
     set_password(user, password)
     _changed(user, methods.PASSWORD.provider)
 
@@ -93,11 +95,21 @@ def link(user: User, provider: str, subject: str, kind: str = IdentityKind.UPSTR
     try:
         with session_.begin_nested():
             kept = next((i for i in linked if i.subject == subject), None)
+            gone = [i for i in user.identities if i is not kept and i.kind != IdentityKind.PASSWORD]
             user.identities[:] = [kept or LoginIdentity(kind=kind, provider=provider, subject=subject)]
             session_.flush()
     except IntegrityError:
         raise MethodRefused(Refusal.TAKEN) from None  # that account signs someone else in
+    for identity in gone:
+        audit.record("account.upstream_unlinked", user=user, provider=identity.provider, subject=identity.subject)
+    audit.record("account.upstream_linked", user=user, provider=provider, subject=subject, via="login_method")
     _changed(user, provider)
+
+
+def _unlinked(user: User, kept: list[LoginIdentity]) -> None:
+    """Audit each upstream or AD account that no longer signs ``user`` in."""
+    for gone in (i for i in user.identities if i not in kept and i.kind != IdentityKind.PASSWORD):
+        audit.record("account.upstream_unlinked", user=user, provider=gone.provider, subject=gone.subject)
 
 
 def _changed(user: User, provider: str) -> None:

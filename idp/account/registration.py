@@ -17,12 +17,15 @@ from enum import StrEnum
 
 from flask import current_app, has_request_context
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from .. import audit, db, notify
 from ..mail import Mail
-from ..models import Role, Tenant, User, UserStatus
+from ..models import IdentityKind, LoginIdentity, Role, Tenant, User, UserStatus
 from . import links, messages
 from .credentials import set_password
+from .login_method import MethodRefused
+from .login_method import Refusal as LinkRefusal
 
 PURPOSE = "invite"
 ROLES = (Role.ADMIN, Role.USER)
@@ -115,6 +118,35 @@ def register_with_password(ticket: str | None, password: str) -> User | None:
     """Use the invitation and set the password: the user becomes ACTIVE. None if
     the link is no longer good. Two conditional UPDATEs (the link's use, then
     the user's status) decide, so that of racing uses exactly one registers."""
+    user = _activated(ticket)
+    if user is None:
+        return None
+    set_password(user, password)
+    audit.record("user.registered", user=user, method="password")
+    return user
+
+
+def register_with_upstream(ticket: str | None, provider: str, subject: str) -> User | None:
+    """Use the invitation and link the upstream account its broker verified
+    (manual §1.5). None if the link is no longer good; MethodRefused(TAKEN) if
+    that account already signs someone in: the unique (kind, provider, subject)
+    decides, and then nothing is used up."""
+    session_ = db.session()
+    try:
+        with session_.begin_nested():
+            user = _activated(ticket)
+            if user is None:
+                return None
+            user.identities[:] = [LoginIdentity(kind=IdentityKind.UPSTREAM, provider=provider, subject=subject)]
+            session_.flush()
+    except IntegrityError:
+        raise MethodRefused(LinkRefusal.TAKEN) from None
+    audit.record("user.registered", user=user, method=provider)
+    audit.record("account.upstream_linked", user=user, provider=provider, subject=subject, via="registration")
+    return user
+
+
+def _activated(ticket: str | None) -> User | None:
     user = invited_user(ticket)
     if user is None or links.consume(PURPOSE, ticket) is None:
         return None
@@ -131,6 +163,4 @@ def register_with_password(ticket: str | None, password: str) -> User | None:
     if won != 1:
         return None
     user.status = UserStatus.ACTIVE
-    set_password(user, password)
-    audit.record("user.registered", user=user, method="password")
     return user

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from .. import audit
+from ..federation import broker as upstreams
 from ..models import Role, User
 from ..tenants import admission, line_policy, plans
 from . import interactions, pipeline, sessions
@@ -52,7 +53,7 @@ def _login_page(for_account: bool) -> Response | tuple[str, int]:
     if form.validate_on_submit():
         result = sign_in(form.email.data or "", form.password.data or "")
         if result.outcome == Outcome.OK and result.user is not None:
-            return _after_password(result.user, None if for_account else form.interaction.data or None)
+            return after_first_factor(result.user, None if for_account else form.interaction.data or None)
         if result.outcome == Outcome.LINE_REQUIRED:
             return line_refused()
         error, status = outcome_message(result.outcome), 401
@@ -69,31 +70,39 @@ def _login_page(for_account: bool) -> Response | tuple[str, int]:
         error=error,
         wait_minutes=wait,
         for_account=for_account,
+        upstreams=upstreams.offered(),
         # Back to the ordinary login, resuming the relying party's request that sent this browser, if any.
         login_url=url_for("auth.login", interaction=interactions.newest()) if for_account else None,
     )
     return page, status
 
 
-def _after_password(user: User, ix: str | None) -> Response | tuple[str, int]:
-    """Line authentication decides before anything else: a line-only tenant admits
+def after_first_factor(user: User, ix: str | None, upstream_amr: list[str] | None = None) -> Response | tuple[str, int]:
+    """After a right password, or an upstream account's sign-in (``upstream_amr``).
+
+    Line authentication decides before anything else: a line-only tenant admits
     only its registered lines, except its holder coming to the account menu to
     switch the route back (manual §4.2), who then gives a second factor that may
-    undo line-only (the pipeline decides, and audits, which). A tenant out of
+    undo line-only (the pipeline decides, and audits, which); that recovery needs
+    a factor of ours, so it is not open to an upstream sign-in. A tenant out of
     service admits nobody, except a trial's holder coming to change the plan
     within the grace days (manual §0 ※1), whom the sign-in leads there only."""
+    method = "pwd" if upstream_amr is None else "fed"
     if not admission.may_sign_in(user):
         standing = plans.standing(user.tenant)
-        audit.record("login.refused", user=user, method="pwd", reason=standing.value.replace("-", "_"))
+        audit.record("login.refused", user=user, method=method, reason=standing.value.replace("-", "_"))
         return out_of_service(user)
     if admission.changes_plan_only(user):
         ix = None
     line_id = line_policy.line_of_request(user)
     if line_policy.allows(user.tenant, line_id):
+        if upstream_amr is not None:
+            # The upstream did its own second step, if any (manual §5): none is asked here.
+            return pipeline.finish(user, [*upstream_amr, *(["line"] if line_id else [])], ix, line_id)
         return pipeline.after_password(user, ix, line_id)
-    if user.role == Role.HOLDER and not interactions.get(ix):
+    if upstream_amr is None and user.role == Role.HOLDER and not interactions.get(ix):
         return pipeline.after_password(user, None, holder_recovery=True)
-    audit.record("login.refused", user=user, method="pwd", reason="line_required")
+    audit.record("login.refused", user=user, method=method, reason="line_required")
     return line_refused()
 
 

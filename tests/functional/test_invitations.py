@@ -231,26 +231,28 @@ def test_a_new_tenants_holder_registers_from_the_same_mail(live, mail):
 
 
 @pytest.fixture
-def upstream_offered():
-    """An upstream sign-in method on offer, as its broker registers it (removed afterwards)."""
-    method = methods.Method("google", "Google", lambda tenant, role: role != "holder")
+def ad_offered():
+    """Another sign-in method on offer, as its broker registers it (removed afterwards).
+    The upstream accounts register theirs, offered once configured (test_upstream_login.py)."""
+    method = methods.Method("ad", "Active Directory", lambda tenant, role: role != "holder")
     methods.register(method)
     yield method
     methods._METHODS.remove(method)
 
 
-def test_other_methods_come_from_the_registry_and_lead_to_their_sign_in(live, mail, upstream_offered):
+def test_other_methods_come_from_the_registry_and_lead_to_their_sign_in(live, mail, ad_offered):
     invite(console(live), USER)
     browser = open_link(live, invitation_link(live, mail, USER))
     forms = parse_forms(browser.last.text)
-    assert 'data-provider="google"' in browser.last.text and "Googleで登録" in browser.last.text
-    index = next(i for i, f in enumerate(forms) if f["action"] == "/register/method/google")
+    assert 'data-provider="ad"' in browser.last.text and "Active Directoryで登録" in browser.last.text
+    assert 'data-provider="google"' not in browser.last.text  # an upstream not configured is off
+    index = next(i for i, f in enumerate(forms) if f["action"] == "/register/method/ad")
     answer = browser.http.post(
         live.url + forms[index]["action"], data=forms[index]["fields"], allow_redirects=False, timeout=10
     )
-    assert answer.status_code == 303 and answer.headers["Location"] == "/login/google?register=invite"
+    assert answer.status_code == 303 and answer.headers["Location"] == "/login/ad?register=invite"
     refused = browser.http.post(
-        live.url + "/register/method/ad", data=forms[index]["fields"], allow_redirects=False, timeout=10
+        live.url + "/register/method/google", data=forms[index]["fields"], allow_redirects=False, timeout=10
     )
     assert refused.status_code == 404
     assert user_status(live, USER) == "invited"  # choosing a method uses nothing up
