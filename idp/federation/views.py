@@ -20,6 +20,7 @@ from ..auth import interactions
 from ..auth.views import after_first_factor
 from ..hashing import new_token
 from ..models import IdentityKind, LoginIdentity, User, UserStatus
+from ..oidc.authorize import MAX_AGE
 from . import flow
 from .broker import LABELS, BrokerError, Failure, Identity, broker_for, configured, label
 
@@ -50,7 +51,7 @@ def start(provider: str) -> Response | tuple[str, int]:
         args = (interactions.get(ix) or {}).get("args", {})
         # The relying party's prompt=login and max_age reach the upstream, so it asks again.
         prompt = "login" if "login" in str(args.get("prompt", "")).split() else None
-        max_age = int(args["max_age"]) if str(args.get("max_age", "")).isdigit() else None
+        max_age = int(args["max_age"]) if MAX_AGE.fullmatch(str(args.get("max_age", ""))) else None
         waiting = flow.begin(provider, flow.LOGIN, ix=ix)
     try:
         return redirect(broker.start(waiting.pending, prompt, max_age))
