@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qs, urlencode, urljoin, urlsplit, urlunsplit
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from ..account_steps import NEW_PASSWORD, link_upstream
 from ..invite_steps import console, invitation_link, invite
@@ -171,6 +171,7 @@ def _with(url: str, **params: str) -> str:
 
 
 CALLBACK = re.compile(r"/login/google/callback\?")
+UPSTREAM_FORM = re.compile(r"/interaction/[^/]+/login$")
 
 
 def test_a_wrong_state_a_replayed_callback_and_a_down_upstream_are_pages(
@@ -180,14 +181,25 @@ def test_a_wrong_state_a_replayed_callback_and_a_down_upstream_are_pages(
     account = fed.oidc.add_account("google", "x@gmail.example")
     link_upstream(fed.live, DEMO_HOLDER, "google", account.sub)
 
-    # The callback address edited by hand: the state no longer matches.
-    page.route(CALLBACK, lambda route: route.abort())
+    # The callback address edited by hand: the state no longer matches. The upstream's answer is
+    # held back (its redirect read, not followed) so that the edited address is the first one opened.
+    held: list[str] = []
+
+    def hold(route: Route) -> None:
+        location = urljoin(route.request.url, route.fetch(max_redirects=0).headers["location"])
+        while not CALLBACK.search(location):  # the upstream's own hops, in this browser's cookies
+            location = urljoin(location, page.context.request.get(location, max_redirects=0).headers["location"])
+        held.append(location)
+        route.abort()
+
     page.goto(fed.live.url + "/login")
     page.click("#login-google")
-    with page.expect_request(CALLBACK) as leaving:
+    page.route(UPSTREAM_FORM, hold)
+    with page.expect_event("requestfailed"):
         _upstream_form(page, account.sub)
-    page.unroute(CALLBACK)
-    page.goto(_with(leaving.value.url, state="edited"))
+    page.unroute(UPSTREAM_FORM)
+    assert CALLBACK.search(held[0]), held
+    page.goto(_with(held[0], state="edited"))
     expect(page).to_have_url(re.compile(r"/login/google/callback\?"))
     _failure(page, "state", text["not_matched"], locale)
     _signed_out(page, fed)
