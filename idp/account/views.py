@@ -21,9 +21,10 @@ from ..auth.login import Outcome
 from ..auth.proof import Proof
 from ..auth.views import line_refused, outcome_message
 from ..mfa import enrolment
-from ..models import AccessRoute, Role, User
+from ..models import AccessRoute, IdentityKind, Role, User
 from ..tenants import line_policy, lines, permissions, policy
 from ..tenants.permissions import Group, Item
+from . import methods
 from .forms import AccessRouteForm, ConfirmForm, MfaPolicyForm, ReauthenticateForm, ResetKeepsTwoStepForm
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -121,7 +122,7 @@ def ask_password_again(back_to: str) -> Response:
     return redirect(url_for("account.reauthenticate", next=back_to))
 
 
-def _way_back(path: str | None) -> str:
+def way_back(path: str | None) -> str:
     """``path`` if it is a page of ours that asks for the password again (marked
     ``reauthenticates``), else the menu: the page never leads anywhere else."""
     if not path or not path.startswith("/") or path.startswith("//") or "\\" in path:
@@ -175,7 +176,7 @@ def _top_url() -> str:
 def reauthenticate(proof: Proof) -> Response | tuple[str, int]:
     """The password again before a sensitive setting. It is a sign-in like any
     other: a wrong one counts towards the account lock and the source throttle."""
-    target = _way_back(request.args.get("next"))
+    target = way_back(request.args.get("next"))
     form, error, status = ReauthenticateForm(), None, 200
     if form.validate_on_submit():
         result = login.sign_in(proof.user.email, form.password.data or "")
@@ -188,7 +189,23 @@ def reauthenticate(proof: Proof) -> Response | tuple[str, int]:
         error, status = _("This page had expired. Please enter your details again."), 400
     elif request.method == "POST":
         error, status = outcome_message(Outcome.BAD_CREDENTIALS), 401
-    return render_template("account/reauthenticate.html", form=form, user=proof.user, error=error), status
+    page = render_template(
+        "account/reauthenticate.html",
+        form=form,
+        user=proof.user,
+        error=error,
+        has_password=login.password_identity(proof.user) is not None,
+        upstreams=_upstreams_of(proof.user),
+        back=target,
+    )
+    return page, status
+
+
+def _upstreams_of(user: User) -> list[methods.Method]:
+    """The upstream accounts ``user`` signs in with that are on offer: each can
+    give the sign-in again instead of a password."""
+    linked = {i.provider for i in user.identities if i.kind == IdentityKind.UPSTREAM}
+    return [m for m in methods.offered(user.tenant, user.role) if m.provider in linked]
 
 
 @bp.route("/mfa", methods=["GET", "POST"])

@@ -7,7 +7,7 @@ in the audit log; it never signs anybody in."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -16,7 +16,8 @@ from .. import audit, db
 from ..account import login_method, methods, registration, tickets
 from ..account.method_views import REFUSALS
 from ..account.registration_views import PURPOSE as INVITE
-from ..auth import interactions
+from ..account.views import way_back
+from ..auth import interactions, sessions
 from ..auth.views import after_first_factor
 from ..hashing import new_token
 from ..models import IdentityKind, LoginIdentity, User, UserStatus
@@ -43,6 +44,13 @@ def start(provider: str) -> Response | tuple[str, int]:
         if registration.invited_user(tickets.held(INVITE)) is None:
             return render_template("account/register_invalid.html"), 400
         waiting = flow.begin(provider, flow.REGISTER)
+    elif "reauth" in request.args:
+        # The sign-in given again, at the upstream, by someone signed in here
+        # who has no password (the sensitive pages' re-authentication).
+        if sessions.current() is None:
+            return redirect(url_for("auth.account_login"))
+        waiting = flow.begin(provider, flow.REAUTH, back=request.args.get("next", "")[:512])
+        prompt = "login"
     elif link := request.args.get("link"):
         waiting = flow.begin(provider, flow.LINK, link=link[:64])
         prompt = "login"  # the account to link is the one signed in now, not one remembered there
@@ -75,6 +83,8 @@ def callback(provider: str) -> Response | str | tuple[str, int]:
         return _register(identity)
     if waiting.purpose == flow.LINK:
         return _link(identity, waiting.link or "")
+    if waiting.purpose == flow.REAUTH:
+        return _reauthenticate(identity, waiting.back)
     return _sign_in(identity, waiting.ix)
 
 
@@ -99,6 +109,25 @@ def _sign_in(identity: Identity, ix: str | None) -> Response | tuple[str, int]:
     audit.record("login.success", user=user, **where)
     amr = ["fed", "mfa"] if "mfa" in identity.amr else ["fed"]
     return after_first_factor(user, ix, amr)
+
+
+def _reauthenticate(identity: Identity, back: str | None) -> Response | tuple[str, int]:
+    """The upstream account this browser's person is linked to signed in again:
+    that counts as giving the password again. Any other account changes nothing."""
+    proof = sessions.current()
+    if proof is None:
+        return redirect(url_for("auth.account_login"))
+    linked = any(
+        i.kind == IdentityKind.UPSTREAM and (i.provider, i.subject) == (identity.provider, identity.subject)
+        for i in proof.user.identities
+    )
+    where = {"method": "fed", "provider": identity.provider, "subject": identity.subject}
+    if not linked:
+        audit.record("session.reauthentication_refused", user=proof.user, **where)
+        return _refused(identity, str(NOT_THIS_ACCOUNT))
+    sessions.reauthenticated(proof)
+    audit.record("session.reauthenticated", user=proof.user, **where)
+    return redirect(way_back(back))
 
 
 def _register(identity: Identity) -> str | tuple[str, int]:
@@ -137,6 +166,7 @@ MESSAGES = {
     ),
     Failure.UNAVAILABLE: _l("%(upstream)s is not answering at the moment. Please try again later."),
 }
+NOT_THIS_ACCOUNT = _l("This is not the account you are signed in with. Sign in at the service with your own account.")
 UNVERIFIED = _l("The answer from %(upstream)s could not be verified.")
 
 

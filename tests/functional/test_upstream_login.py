@@ -356,3 +356,45 @@ def test_registration_and_method_pages_offer_the_configured_upstreams(fed: Feder
     for provider in upstreams:
         assert f'data-provider="{provider}"' in page.text
     assert "Googleアカウントで登録" in text_of(page.text)
+
+
+def test_a_holder_without_a_password_gives_the_sign_in_again_at_the_upstream(fed: Federated) -> None:
+    """The sensitive pages ask for the sign-in again after 5 minutes: someone who
+    signs in only through an upstream gives it there (prompt=login), and only the
+    linked account counts."""
+    account = fed.oidc.add_account("google", "boss@gmail.example")
+    stranger = fed.oidc.add_account("google", "someone@gmail.example")
+    browser = holder(fed.live)
+    browser.get("/account/login-method")
+    leaving = browser.submit({"provider": "google"})
+    assert (
+        'id="method-changed"'
+        in browser.get(at_upstream(browser, leaving.headers["Location"], {"login": account.sub})).text
+    )
+    browser = fed.live.browser()
+    assert path_of(through(browser, button(browser.get("/login"), "google"), {"login": account.sub})) == "/account"
+
+    clock.advance(timedelta(minutes=6))
+    asked = browser.get("/account/mfa")
+    assert path_of(asked) == "/account/reauthenticate"
+    assert 'name="password"' not in asked.text
+    again = button(asked, "google")
+    assert "prompt=login" in to_upstream(browser, again)
+
+    # Someone else at the same upstream (whose own session there is forgotten
+    # first, as the loopback upstream asks to sign out before switching accounts).
+    _forget_upstream_session(browser, "google")
+    refused = browser.get(at_upstream(browser, to_upstream(browser, again), {"login": stranger.sub}))
+    assert refused.status_code == 409
+    assert path_of(browser.get("/account/mfa")) == "/account/reauthenticate"
+
+    _forget_upstream_session(browser, "google")
+    page = browser.get(at_upstream(browser, to_upstream(browser, again), {"login": account.sub}))
+    assert path_of(page) == "/account/mfa" and page.status_code == 200
+    (event,) = audit_events(fed.live, "session.reauthenticated")
+    assert (event.detail["provider"], event.detail["subject"]) == ("google", account.sub)
+
+
+def _forget_upstream_session(browser: Browser, provider: str) -> None:
+    for cookie in [c for c in browser.http.cookies if c.path.startswith(f"/{provider}")]:
+        browser.http.cookies.clear(cookie.domain, cookie.path, cookie.name)
