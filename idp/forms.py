@@ -16,6 +16,9 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.exceptions import BadRequest
 
+# Every form's answer to a missing or stale CSRF token.
+PAGE_EXPIRED = _l("This page had expired. Please enter your details again.")
+
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 

@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 
 from .. import clock
 from ..auth.proof import Proof
+from ..forms import PAGE_EXPIRED
 from ..models import Plan, User
 from ..tenants import details, plans
 from ..tenants.details import Field, Problem
@@ -20,8 +21,6 @@ from .contract_forms import CancelForm, ContractForm, PlanForm
 from .views import requires
 
 bp = Blueprint("account_contract", __name__, url_prefix="/account")
-
-EXPIRED = _l("This page had expired. Please enter your details again.")
 
 
 def _date(moment: datetime | None) -> str:
@@ -43,7 +42,7 @@ def plan(proof: Proof) -> str | tuple[str, int]:
     if tenant.plan == Plan.BASIC or not form.is_submitted():
         return _plan_page(user, form)
     if not form.validate_on_submit():
-        return _plan_page(user, form, str(EXPIRED) if form.csrf_token.errors else _("Choose the new plan.")), 400
+        return _plan_page(user, form, str(PAGE_EXPIRED) if form.csrf_token.errors else _("Choose the new plan.")), 400
     if form.stage.data != "confirm":
         return render_template("account/plan_confirm.html", form=form)
     try:
@@ -91,7 +90,7 @@ def cancel(proof: Proof) -> str | tuple[str, int]:
             return render_template("account/cancel_done.html", removed_on=_date(plans.removal_date(tenant)))
         error, status = _("Please confirm that you have read the explanation above."), 400
     elif form.is_submitted():
-        error, status = str(EXPIRED), 400
+        error, status = str(PAGE_EXPIRED), 400
     page = render_template(
         "account/cancel.html",
         form=form,
@@ -132,7 +131,7 @@ def contract_details(proof: Proof) -> str | tuple[str, int]:
             errors = {field.value: str(PROBLEMS[problem]) for field, problem in refused.problems.items()}
             status = 400
     elif form.is_submitted():
-        errors, status = {"form": str(EXPIRED)}, 400
+        errors, status = {"form": str(PAGE_EXPIRED)}, 400
     if not form.is_submitted() or saved:
         current = details.Details.of(tenant)
         for field in Field:

@@ -4,12 +4,12 @@ the page the mailed link opens (also for a change an admin sent, §2.2 (2))."""
 from __future__ import annotations
 
 from flask import Blueprint, render_template
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from ..auth.password_policy import broken_rules
 from ..auth.proof import Proof
+from ..forms import PAGE_EXPIRED
 from ..tenants.permissions import Item
 from . import email_change, tickets
 from .change_forms import EmailChangeForm
@@ -29,7 +29,7 @@ REFUSALS = {
 
 
 def expired() -> str:
-    return _("This page had expired. Please enter your details again.")
+    return str(PAGE_EXPIRED)
 
 
 @bp.route("", methods=["GET", "POST"])

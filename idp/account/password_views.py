@@ -18,6 +18,7 @@ from ..auth.login import Outcome
 from ..auth.password_policy import broken_rules
 from ..auth.proof import Proof
 from ..auth.views import line_refused, outcome_message
+from ..forms import PAGE_EXPIRED
 from ..tenants.permissions import Item
 from .credentials import change_password
 from .forms import RULE_TEXT, ChangePasswordForm
@@ -34,7 +35,7 @@ def change(proof: Proof) -> str | tuple[str, int]:
         return _page(form)
     if not form.validate():
         if form.csrf_token.errors:
-            return _page(form, _("This page had expired. Please enter your details again.")), 400
+            return _page(form, str(PAGE_EXPIRED)), 400
         return _page(form, _("The current password is incorrect.")), 401  # empty or too long: not tried
     result = login.sign_in(proof.user.email, form.current_password.data or "")
     if result.outcome != Outcome.OK or result.user is None or result.user.id != proof.user.id:

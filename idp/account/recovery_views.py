@@ -8,12 +8,12 @@ from __future__ import annotations
 from functools import partial
 
 from flask import Blueprint, render_template, request
-from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from .. import notify
 from ..auth.login import unlock as unlock_user
 from ..auth.password_policy import broken_rules
+from ..forms import PAGE_EXPIRED
 from . import links, tickets
 from .credentials import request_reset, reset_password
 from .forms import RULE_TEXT, ConfirmForm, ForgotPasswordForm, NewPasswordForm
@@ -49,7 +49,7 @@ def reset() -> Response | str | tuple[str, int]:
     if not form.is_submitted():
         return render_template("account/reset.html", form=form, errors=[])
     if not form.validate():  # only the CSRF token can fail
-        expired = _("This page had expired. Please enter your details again.")
+        expired = str(PAGE_EXPIRED)
         return render_template("account/reset.html", form=form, errors=[expired]), 400
     password = form.password.data or ""
     broken = broken_rules(password, user.email, form.password_confirm.data or "")

@@ -11,11 +11,11 @@ from __future__ import annotations
 import json
 
 from flask import Blueprint, abort, redirect, render_template, session, url_for
-from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from .. import sealing
 from ..auth.password_policy import broken_rules
+from ..forms import PAGE_EXPIRED
 from ..models import User
 from . import methods, registration, tickets
 from .forms import RULE_TEXT, ConfirmForm, NewPasswordForm
@@ -73,7 +73,7 @@ def register() -> Response | str | tuple[str, int]:
     if not form.is_submitted():
         return _choice_page(user, form, [])
     if not form.validate():  # only the CSRF token can fail
-        return _choice_page(user, form, [_("This page had expired. Please enter your details again.")]), 400
+        return _choice_page(user, form, [str(PAGE_EXPIRED)]), 400
     password = form.password.data or ""
     broken = broken_rules(password, user.email, form.password_confirm.data or "")
     if broken:

@@ -8,7 +8,6 @@ from functools import wraps
 from typing import Any
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from werkzeug.exceptions import HTTPException
@@ -20,6 +19,7 @@ from ..auth.forms import LogoutForm
 from ..auth.login import Outcome
 from ..auth.proof import Proof
 from ..auth.views import line_refused, outcome_message
+from ..forms import PAGE_EXPIRED
 from ..mfa import enrolment
 from ..models import AccessRoute, IdentityKind, Role, User
 from ..tenants import line_policy, lines, permissions, policy
@@ -186,7 +186,7 @@ def reauthenticate(proof: Proof) -> Response | tuple[str, int]:
             return redirect(target)
         error, status = outcome_message(result.outcome), 429 if result.outcome == Outcome.THROTTLED else 401
     elif form.csrf_token.errors:
-        error, status = _("This page had expired. Please enter your details again."), 400
+        error, status = str(PAGE_EXPIRED), 400
     elif request.method == "POST":
         error, status = outcome_message(Outcome.BAD_CREDENTIALS), 401
     page = render_template(
@@ -239,7 +239,7 @@ def mfa_policy(proof: Proof) -> Response | str | tuple[str, int]:
 def _reset_keeps_two_step(user: User) -> str | tuple[str, int]:
     form = ResetKeepsTwoStepForm()
     if not form.validate_on_submit():  # only the CSRF token can fail
-        expired = _("This page had expired. Please enter your details again.")
+        expired = str(PAGE_EXPIRED)
         return _mfa_page(user, MfaPolicyForm(formdata=None), reset_error=expired), 400
     policy.set_reset_keeps_two_step(user.tenant, bool(form.reset_keeps_two_step.data), actor=user)
     return _mfa_page(user, MfaPolicyForm(formdata=None), reset_saved=True)

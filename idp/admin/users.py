@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import abort, render_template, request
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from .. import clock
 from ..account import methods, registration
+from ..forms import PAGE_EXPIRED
 from ..models import Role, User, UserStatus
 from . import people
 from .forms import InviteForm, UserActionForm
@@ -119,7 +119,7 @@ def invite(actor: User) -> str | tuple[str, int]:
         except registration.InviteRefused as refused:
             error, status = str(INVITE_REFUSALS[refused.reason]), 400
     elif form.is_submitted():
-        error, status = _("This page had expired. Please enter your details again."), 400
+        error, status = str(PAGE_EXPIRED), 400
     return render_template("admin/users_new.html", form=form, error=error, roles=ROLES), status
 
 
@@ -160,7 +160,7 @@ def user_action(actor: User, user_id: str, action: str) -> str | tuple[str, int]
         abort(404)
     form = UserActionForm()
     if not form.validate_on_submit():
-        return _detail(actor, target, error=_("This page had expired. Please enter your details again.")), 400
+        return _detail(actor, target, error=str(PAGE_EXPIRED)), 400
     if spec.question is not None and form.stage.data != "confirm":
         labels = _labels(actor)
         return render_template(

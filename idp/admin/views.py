@@ -7,7 +7,6 @@ from functools import wraps
 from typing import Any
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
@@ -15,6 +14,7 @@ from werkzeug.wrappers import Response
 from ..account.views import ask_password_again
 from ..auth import sessions
 from ..auth.views import line_refused
+from ..forms import PAGE_EXPIRED
 from ..models import Role, User
 from ..tenants import line_policy, lines
 from ..tenants.lines import LineRefused, Refusal
@@ -84,7 +84,7 @@ def line_settings(user: User) -> tuple[str, int]:
         except LineRefused as refused:
             error, status = str(REFUSALS[refused.reason]), 400
     elif form.is_submitted():
-        error, status = _("This page had expired. Please enter your details again."), 400
+        error, status = str(PAGE_EXPIRED), 400
     page = render_template(
         "admin/lines.html",
         tenant=tenant,

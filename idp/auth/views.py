@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 
 from .. import audit
 from ..federation import broker as upstreams
+from ..forms import PAGE_EXPIRED
 from ..models import Role, User
 from ..tenants import admission, line_policy, plans
 from . import interactions, pipeline, sessions
@@ -61,7 +62,7 @@ def _login_page(for_account: bool) -> Response | tuple[str, int]:
             # The throttle counts in fixed windows: the next one starts within this many minutes.
             status, wait = 429, SOURCE_WINDOW // timedelta(minutes=1)
     elif form.csrf_token.errors:
-        error, status = _("This page had expired. Please enter your details again."), 400
+        error, status = str(PAGE_EXPIRED), 400
     elif request.method == "POST":
         error, status = outcome_message(Outcome.BAD_CREDENTIALS), 401
     page = render_template(
