@@ -14,8 +14,10 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
+# lxml and xmlsec must link the same libxml2: wheels only, never a local build.
 $(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml
-	$(BIN)/pip install -q -e '.[test]'
+	PIP_ONLY_BINARY=lxml,xmlsec $(BIN)/pip install -q -e '.[test]'
+	$(BIN)/python -c 'import lxml.etree, xmlsec'
 	touch $@
 
 run: $(VENV)/.installed
@@ -26,12 +28,13 @@ run: $(VENV)/.installed
 
 # Debian packages for the test peers, installed only when missing; apt must not
 # start system daemons (policy-rc.d), the tests start their own.
-TEST_DEBS := postgresql chromium fonts-liberation fonts-ipafont-gothic
+TEST_DEBS := postgresql chromium fonts-liberation fonts-ipafont-gothic xmlsec1 slapd ldap-utils redis-server
 debs:
 	@missing=""; for p in $(TEST_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing$$missing"; \
 	  created=""; if [ ! -e /usr/sbin/policy-rc.d ]; then printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; created=1; fi; \
+	  echo 'slapd slapd/no_configuration boolean true' | debconf-set-selections; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; rc=$$?; \
 	  [ -n "$$created" ] && rm -f /usr/sbin/policy-rc.d; exit $$rc; \
 	fi

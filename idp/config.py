@@ -141,6 +141,11 @@ class Settings:
     source_failure_limit: int
     trusted_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
     line_header: str
+    metrics_token: str
+    ad_metadata_timeout: int
+    ad_metadata_max_bytes: int
+    saml_skew: int
+    ldap_timeout: int
     line_trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
     # Only the upstreams with a client id: the others are off.
     upstreams: tuple[Upstream, ...] = ()
@@ -308,6 +313,11 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         source_failure_limit=_positive("IDP_SECURITY_SOURCE_FAILURE_LIMIT", v[("security", "source_failure_limit")]),
         trusted_networks=_networks(v[("security", "trusted_networks")], "IDP_SECURITY_TRUSTED_NETWORKS"),
         line_header=v[("line", "header")],
+        metrics_token=v[("metrics_token",)],
+        ad_metadata_timeout=_positive("IDP_AD_METADATA_TIMEOUT", v[("ad", "metadata_timeout")]),
+        ad_metadata_max_bytes=_positive("IDP_AD_METADATA_MAX_BYTES", v[("ad", "metadata_max_bytes")], 1024),
+        saml_skew=_positive("IDP_AD_SAML_SKEW", v[("ad", "saml_skew")], 0),
+        ldap_timeout=_positive("IDP_AD_LDAP_TIMEOUT", v[("ad", "ldap_timeout")]),
         line_trusted_proxies=_networks(v[("line", "trusted_proxies")]),
         upstreams=_upstreams(v),
     )

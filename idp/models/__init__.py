@@ -2,6 +2,7 @@
 
 from .base import Base, utcnow
 from .client import Client
+from .directory import UPN_CLAIM, Directory, DirectoryKind, SeenAssertion
 from .event import AuditEvent
 from .link import OneTimeLink
 from .mfa import MfaEnrolment, SmsCode
@@ -18,6 +19,8 @@ __all__ = [
     "Base",
     "BrowserSession",
     "Client",
+    "Directory",
+    "DirectoryKind",
     "Grant",
     "IdentityKind",
     "LoginIdentity",
@@ -28,11 +31,13 @@ __all__ = [
     "RefreshToken",
     "RememberedBrowser",
     "RevokedJti",
+    "SeenAssertion",
     "SignInFailures",
     "Role",
     "SmsCode",
     "Tenant",
     "TenantLine",
+    "UPN_CLAIM",
     "User",
     "UserStatus",
     "utcnow",
