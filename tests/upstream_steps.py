@@ -17,9 +17,8 @@ from .conftest import Live, start_live
 from .rp import Browser, parse_forms
 from .services import free_port
 from .transports import MailServer, SmsGateway
-from .upstream import Client, FacebookUpstream, OidcUpstreams
+from .upstream import PROVIDERS, Client, FacebookUpstream, OidcUpstreams
 
-OIDC = ("google", "microsoft", "daccount")
 # Configured, but its issuer is a closed port: an upstream that is down.
 DOWN = "nttbizid"
 WELL_KNOWN = "/.well-known/openid-configuration"
@@ -49,24 +48,32 @@ def serve(
     sms: SmsGateway,
     oidc_upstreams: OidcUpstreams,
     facebook_upstream: FacebookUpstream,
+    unreachable: dict[str, str] | None = None,
 ) -> Iterator[Federated]:
     """(For a fixture.) A provider whose upstreams are the loopback ones; its clients there are
-    registered once its callback addresses are known."""
-    clients = {p: _client(p) for p in (*OIDC, DOWN, "facebook")}
+    registered once its callback addresses are known.
+
+    ``unreachable``: upstreams whose issuer is an address of the test's choosing (one that
+    refuses or never answers); by default ``DOWN``'s issuer is a closed port."""
+    if unreachable is None:
+        unreachable = {DOWN: f"http://127.0.0.1:{free_port()}/{DOWN}"}
+    live_ones = [p for p in PROVIDERS if p not in unreachable]
+    clients = {p: _client(p) for p in (*PROVIDERS, "facebook")}
     env = {}
     for provider, client in clients.items():
         env[f"IDP_UPSTREAM_{provider.upper()}_CLIENT_ID"] = client.client_id
         env[f"IDP_UPSTREAM_{provider.upper()}_CLIENT_SECRET"] = client.client_secret
-    for provider in OIDC:
+    for provider in live_ones:
         env[f"IDP_UPSTREAM_{provider.upper()}_ISSUER"] = oidc_upstreams[provider].discovery_url.removesuffix(WELL_KNOWN)
-    env[f"IDP_UPSTREAM_{DOWN.upper()}_ISSUER"] = f"http://127.0.0.1:{free_port()}/{DOWN}"
+    for provider, issuer in unreachable.items():
+        env[f"IDP_UPSTREAM_{provider.upper()}_ISSUER"] = issuer
     env["IDP_UPSTREAM_FACEBOOK_AUTHORIZE_URL"] = facebook_upstream.authorize_url
     env["IDP_UPSTREAM_FACEBOOK_TOKEN_URL"] = facebook_upstream.token_url
     env["IDP_UPSTREAM_FACEBOOK_GRAPH_URL"] = facebook_upstream.graph_url
     for live in start_live(
         database_url, tmp_path, key_template, IDP_SMTP_URL=mail.url, IDP_SMS_WEBHOOK_URL=sms.url, **env
     ):
-        for provider in OIDC:
+        for provider in live_ones:
             client = clients[provider]
             clients[provider] = oidc_upstreams.register_client(
                 provider,

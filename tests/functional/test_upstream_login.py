@@ -7,6 +7,8 @@ nobody in."""
 from __future__ import annotations
 
 import secrets
+import socket
+from collections.abc import Iterator
 from datetime import timedelta
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
@@ -398,3 +400,25 @@ def test_a_holder_without_a_password_gives_the_sign_in_again_at_the_upstream(fed
 def _forget_upstream_session(browser: Browser, provider: str) -> None:
     for cookie in [c for c in browser.http.cookies if c.path.startswith(f"/{provider}")]:
         browser.http.cookies.clear(cookie.domain, cookie.path, cookie.name)
+
+
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    """A port that takes connections (the kernel's backlog) and never answers."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        yield listener.getsockname()[1]
+
+
+def test_an_upstream_that_never_answers_is_a_page_after_the_read_timeout(  # type: ignore[no-untyped-def]
+    database_url, tmp_path, key_template, mail, sms, oidc_upstreams, facebook_upstream, silent_port: int
+) -> None:
+    silent = {DOWN: f"http://127.0.0.1:{silent_port}/{DOWN}"}
+    for fed in serve(database_url, tmp_path, key_template, mail, sms, oidc_upstreams, facebook_upstream, silent):
+        browser = fed.live.browser()
+        # The provider gives up on its own (read timeout 10 s); this client waits longer than that.
+        page = browser.http.get(f"{fed.live.url}/login/{DOWN}", allow_redirects=False, timeout=60)
+        assert page.status_code == 502 and _failure(page) == "unavailable"
+        assert "NTT東日本ビジネスID" in text_of(page.text)
+        assert _signed_out(fed, browser)

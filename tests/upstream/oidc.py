@@ -184,6 +184,11 @@ class OidcUpstreams:
         )
         return client
 
+    def tamper(self, provider: str, kind: str) -> None:
+        """Spoil the next ID token ``provider`` issues: ``signature`` (a stranger's key,
+        the same kid), ``iss``, ``aud``, ``nonce`` or ``expired``."""
+        self._post("/_admin/tamper", {"provider": provider, "kind": kind})
+
     def add_account(
         self,
         provider: str,

@@ -14,6 +14,10 @@
 //   /_admin/clients   {provider, client_id, client_secret, redirect_uris,
 //                      token_endpoint_auth_method}
 //   /_admin/accounts  {provider, sub, email, email_verified, name, tenant}
+//   /_admin/tamper    {provider, kind}: the next ID token from that provider's
+//                     token endpoint is spoilt: kind "signature" (signed by a
+//                     stranger's key under the same kid), "iss", "aud", "nonce"
+//                     (another value) or "expired" (exp and iat hours ago)
 // Once listening, one line goes to standard output:
 // "upstreams ready {json}" with the base URL and each issuer.
 import { generateKeyPair, randomBytes } from 'node:crypto';
@@ -37,9 +41,10 @@ async function load(specifier) {
 }
 
 async function rsaKey(name) {
-  const { privateKey } = await promisify(generateKeyPair)('rsa', { modulusLength: 2048 });
+  const generate = () => promisify(generateKeyPair)('rsa', { modulusLength: 2048 });
+  const [{ privateKey }, { privateKey: stranger }] = await Promise.all([generate(), generate()]);
   const jwk = privateKey.export({ format: 'jwk' });
-  return { privateKey, jwks: { keys: [{ ...jwk, kid: `${name}-${randomBytes(4).toString('hex')}`, alg: 'RS256', use: 'sig' }] } };
+  return { privateKey, stranger, jwks: { keys: [{ ...jwk, kid: `${name}-${randomBytes(4).toString('hex')}`, alg: 'RS256', use: 'sig' }] } };
 }
 
 // Microsoft's common endpoint: its discovery lives under /common/v2.0 and names
@@ -64,8 +69,6 @@ function send(res, status, body, type = 'application/json') {
 
 // The tests' hand on the upstreams: register a client (validated as
 // oidc-provider would at its first use) or an account.
-// The tests' hand on the upstreams: register a client (validated as
-// oidc-provider would at its first use) or an account.
 async function admin(req, res, path, upstreams) {
   if (req.method !== 'POST') return send(res, 405, { error: 'POST only' });
   const item = JSON.parse(await readBody(req) || '{}');
@@ -73,6 +76,11 @@ async function admin(req, res, path, upstreams) {
   if (!upstream) return send(res, 400, { error: `unknown provider ${item.provider}` });
   const { provider, registry } = upstream;
   if (path === '/_admin/accounts') return send(res, 201, registry.addAccount(item));
+  if (path === '/_admin/tamper') {
+    if (!SPOILERS[item.kind]) return send(res, 400, { error: `unknown kind ${item.kind}` });
+    upstream.tamper = item.kind;
+    return send(res, 201, { provider: item.provider, kind: item.kind });
+  }
   if (path !== '/_admin/clients') return send(res, 404, { error: 'not found' });
   try {
     await provider.Client.validate(registry.clientMetadata(item));
@@ -82,12 +90,46 @@ async function admin(req, res, path, upstreams) {
   return send(res, 201, registry.addClient(item));
 }
 
+// How each kind of tampering changes an ID token's claims (and its signing key).
+const HOUR = 3600;
+const SPOILERS = {
+  signature: (claims) => ({ claims, stranger: true }),
+  iss: (claims) => ({ claims: { ...claims, iss: `${claims.iss}/elsewhere` } }),
+  aud: (claims) => ({ claims: { ...claims, aud: 'another-client' } }),
+  nonce: (claims) => ({ claims: { ...claims, nonce: 'another-nonce' } }),
+  expired: (claims) => ({ claims: { ...claims, iat: claims.iat - 3 * HOUR, exp: claims.iat - 2 * HOUR } }),
+};
+
+// The token endpoint's answer, held back and sent with its ID token spoilt.
+function spoilTokenResponse(res, kind, { key, jose }) {
+  const chunks = [];
+  const { end } = res;
+  res.write = (chunk) => { chunks.push(Buffer.from(chunk)); return true; };
+  res.end = (chunk) => {
+    if (chunk) chunks.push(Buffer.from(chunk));
+    const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    const header = jose.decodeProtectedHeader(body.id_token);
+    const { claims, stranger } = SPOILERS[kind](jose.decodeJwt(body.id_token));
+    const signer = stranger ? key.stranger : key.privateKey;
+    new jose.SignJWT(claims).setProtectedHeader(header).sign(signer).then((token) => {
+      const text = JSON.stringify({ ...body, id_token: token });
+      res.setHeader('Content-Length', Buffer.byteLength(text));
+      end.call(res, text);
+    });
+    return res;
+  };
+}
+
 async function dispatch(req, res, upstreams) {
   const path = req.url.split('?')[0];
   if (path.startsWith('/_admin/')) return admin(req, res, path, upstreams);
   const upstream = [...upstreams.values()].find(({ prefix }) => path.startsWith(`${prefix}/`));
   if (!upstream) return send(res, 404, { error: 'not found' });
   if (await handleInteraction(req, res, { ...upstream, readBody })) return undefined;
+  if (upstream.tamper && path === `${upstream.prefix}/token`) {
+    spoilTokenResponse(res, upstream.tamper, upstream);
+    upstream.tamper = null;
+  }
   // Mounted as express does it, so oidc-provider builds its URLs under prefix.
   req.originalUrl = req.url;
   req.url = req.url.slice(upstream.prefix.length);
@@ -98,9 +140,10 @@ async function main() {
   const { port, tenants } = JSON.parse(process.argv[2]);
   const { default: Provider } = await load('oidc-provider');
   const { createMemoryAdapter } = await load('oidc-provider/lib/adapters/memory_adapter.js');
+  const jose = await load('jose');
   const keys = await Promise.all(NAMES.map(rsaKey));
 
-  const upstreams = new Map(); // name -> { prefix, provider, registry, handler }
+  const upstreams = new Map(); // name -> { prefix, provider, registry, handler, key, jose, tamper }
   const server = createServer((req, res) => {
     // Node's keep-alive and Python's clients disagree on idle connections.
     res.setHeader('Connection', 'close');
@@ -125,7 +168,9 @@ async function main() {
       issuers[name] = `${base}/microsoft/{tenantid}/v2.0`;
       provider.use(microsoftTenancy(issuers[name], keys[i].privateKey));
     }
-    upstreams.set(name, { prefix, provider, registry, handler: provider.callback() });
+    upstreams.set(name, {
+      prefix, provider, registry, handler: provider.callback(), key: keys[i], jose, tamper: null,
+    });
   });
 
   for (const sig of ['SIGINT', 'SIGTERM']) {
