@@ -82,10 +82,10 @@ def pkce_pair() -> tuple[str, str]:
     return verifier, challenge.rstrip(b"=").decode()
 
 
-def authorization_url(endpoint: str, challenge: str, state: str) -> str:
+def authorization_url(endpoint: str, challenge: str, state: str, scope: str = "openid") -> str:
     params = {
         "response_type": "code", "client_id": CLIENT_ID, "redirect_uri": REDIRECT_URI,
-        "scope": "openid", "state": state, "nonce": secrets.token_urlsafe(16),
+        "scope": scope, "state": state, "nonce": secrets.token_urlsafe(16),
         "code_challenge": challenge, "code_challenge_method": "S256",
     }
     return f"{endpoint}?{urlencode(params)}"
@@ -114,12 +114,12 @@ def code_from(callback: str, state: str) -> str:
     return query["code"][0]
 
 
-def roundtrip(endpoints: Endpoints) -> None:
-    """One login from the authorization request to the tokens."""
+def roundtrip(endpoints: Endpoints, scope: str = "openid") -> dict:
+    """One login from the authorization request to the tokens (the token response)."""
     verifier, challenge = pkce_pair()
     state = secrets.token_urlsafe(16)
     with requests.Session() as session:
-        page = session.get(authorization_url(endpoints.authorization, challenge, state),
+        page = session.get(authorization_url(endpoints.authorization, challenge, state, scope),
                            timeout=TIMEOUT)
         if page.status_code != 200:
             raise LoginError(f"login page answered {page.status_code}: {page.text[:200]!r}")
@@ -133,6 +133,7 @@ def roundtrip(endpoints: Endpoints) -> None:
                                    "redirect_uri": REDIRECT_URI, "code_verifier": verifier})
     if token.status_code != 200 or "id_token" not in token.text:
         raise LoginError(f"token endpoint answered {token.status_code}: {token.text[:200]!r}")
+    return token.json()
 
 
 def worker(endpoints: Endpoints, seconds: float) -> tuple[int, int, str]:

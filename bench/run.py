@@ -16,6 +16,7 @@ import base64
 import dataclasses
 import json
 import os
+import secrets
 import signal
 import statistics
 import subprocess
@@ -32,6 +33,7 @@ import loadgen
 import login
 import peer_side
 import requests
+import scale
 from procs import (
     BenchError,
     Server,
@@ -44,7 +46,11 @@ from procs import (
     sample_cpu,
 )
 
-BUDGET_SECONDS = 240        # the whole run, setup included; a hard stop
+BUDGET_SECONDS = 300        # the whole run, setup included; a hard stop
+# BENCH_USERS=1000000: also seed that many people and time a sign-in and a refresh among them.
+BENCH_USERS = int(os.environ.get("BENCH_USERS", "0") or 0)
+SMALL = 1000                # the size every run measures at
+SEED_SECONDS_PER_MILLION = 540
 WARMUP_SECONDS = 3
 SIDE_SECONDS = 4            # discovery and JWKS: cheap, so shorter runs suffice
 LOGIN_PROCESSES = 4         # enough clients to keep the gunicorn workers busy
@@ -224,7 +230,11 @@ def load_rounds(wrk: str, figures: Figures, targets: list[Target], reps: int,
 def measure_logins(figures: Figures, target: Target) -> None:
     log(f"login roundtrips: {LOGIN_PROCESSES} processes for {LOGIN_SECONDS} s")
     endpoints = login.Endpoints(target.authorization_endpoint, target.token_endpoint)
+    before = sample_cpu(target.server.pid)
     totals = login.drive(endpoints, LOGIN_PROCESSES, LOGIN_SECONDS)
+    after = sample_cpu(target.server.pid)
+    if totals.roundtrips:
+        figures.add("login_cpu_ms", (after.seconds - before.seconds) * 1000 / totals.roundtrips)
     if totals.errors:
         figures.errors.append(f"login: {totals.errors} of {totals.roundtrips + totals.errors}"
                               f" roundtrips failed; first: {totals.first_error}")
@@ -241,9 +251,39 @@ def measure_ceiling(figures: Figures, env: dict[str, str]) -> str:
     cost = ceiling.Cost(settings.argon2_time_cost, settings.argon2_memory_cost,
                         settings.argon2_parallelism)
     log(f"password ceiling: {cost}, {idp_side.WORKERS} processes for {CEILING_SECONDS} s")
-    figures.add("password_ceiling_per_s",
-                ceiling.measure(cost, idp_side.WORKERS, CEILING_SECONDS))
+    per_second, verify_cpu_ms = ceiling.measure(cost, idp_side.WORKERS, CEILING_SECONDS)
+    figures.add("password_ceiling_per_s", per_second)
+    figures.add("argon2_verify_cpu_ms", verify_cpu_ms)
     return str(cost)
+
+
+def measure_queries(figures: Figures, env: dict[str, str]) -> None:
+    """SQL statements per login round trip, counted inside one process."""
+    sys.path.insert(0, str(idp_side.ROOT))
+    import inprocess
+
+    app, issuer = inprocess.app_for(env)
+    figures.add("login_queries", inprocess.counted(app, issuer))
+
+
+def measure_scale(figures: Figures, target: Target, env: dict[str, str]) -> None:
+    """The latency of one sign-in and one refresh among SMALL people and, with
+    BENCH_USERS, among that many."""
+    sys.path.insert(0, str(idp_side.ROOT))
+    from idp.passwords import Passwords
+    from idp.config import load_settings
+
+    stored = Passwords(load_settings(env)).hash(secrets.token_urlsafe(12))
+    endpoints = login.Endpoints(target.authorization_endpoint, target.token_endpoint)
+    for size in (SMALL, BENCH_USERS) if BENCH_USERS > SMALL else (SMALL,):
+        seconds = scale.seed(env["IDP_DATABASE_URL"], size, stored)
+        if seconds:
+            log(f"seeded up to {size} people in {seconds:.0f} s")
+        name = scale.size_name(size)
+        figures.add(f"login_p50_ms_{name}", scale.login_p50_ms(endpoints))
+        figures.add(f"refresh_p50_ms_{name}", scale.refresh_p50_ms(endpoints))
+        log(f"{size} people: login p50 {figures.median(f'login_p50_ms_{name}'):.1f} ms, "
+            f"refresh p50 {figures.median(f'refresh_p50_ms_{name}'):.1f} ms")
 
 
 # --- reporting --------------------------------------------------------------
@@ -266,6 +306,8 @@ FORMATS = {"_rps": "{:.0f}", "_per_s": "{:.1f}", "_ms": "{:.1f}", "_us": "{:.0f}
 def fmt(name: str, value: float) -> str:
     if "_vs_" in name:
         return f"{value:.2f}"
+    if "_ms_" in name:
+        return f"{value:.1f}"
     for suffix, pattern in FORMATS.items():
         if name.endswith(suffix):
             return pattern.format(value)
@@ -278,7 +320,11 @@ ORDER = [
     "token_cc_cpu_us", "peer_token_cc_cpu_us", "token_cc_db_cpu_us",
     "peer_token_cc_close_rps", "token_cc_vs_peer_close", "peer_token_cc_close_cpu_us",
     "discovery_rps", "peer_discovery_rps", "jwks_rps", "peer_jwks_rps",
-    "login_roundtrips_per_s", "password_ceiling_per_s",
+    "login_roundtrips_per_s", "password_ceiling_per_s", "login_vs_ceiling",
+    "login_cpu_ms", "argon2_verify_cpu_ms", "login_server_cpu_ms", "login_queries",
+    "login_p50_ms_1k", "refresh_p50_ms_1k",
+    *(f"{kind}_p50_ms_{scale.size_name(BENCH_USERS)}" for kind in ("login", "refresh") if BENCH_USERS > SMALL),
+    *(f"{kind}_p50_1m_vs_1k" for kind in ("login", "refresh") if BENCH_USERS == 1_000_000),
     "worker_rss_mb", "peer_worker_rss_mb",
 ]
 
@@ -287,6 +333,16 @@ def report(figures: Figures, info: dict[str, str]) -> None:
     ours, peer = figures.median("token_cc_rps"), figures.median("peer_token_cc_rps")
     if ours and peer:
         figures.add("token_cc_vs_peer", ours / peer)
+    logins, ceiling_rate = figures.median("login_roundtrips_per_s"), figures.median("password_ceiling_per_s")
+    if logins and ceiling_rate:
+        figures.add("login_vs_ceiling", logins / ceiling_rate)
+    login_cpu, verify_cpu = figures.median("login_cpu_ms"), figures.median("argon2_verify_cpu_ms")
+    if login_cpu is not None and verify_cpu is not None:
+        figures.add("login_server_cpu_ms", login_cpu - verify_cpu)
+    for kind in ("login", "refresh"):
+        small, large = figures.median(f"{kind}_p50_ms_1k"), figures.median(f"{kind}_p50_ms_1m")
+        if small and large:
+            figures.add(f"{kind}_p50_1m_vs_1k", large / small)
     close = figures.median("peer_token_cc_close_rps")
     if ours and close:
         figures.add("token_cc_vs_peer_close", ours / close)
@@ -312,7 +368,7 @@ def parse_args() -> argparse.Namespace:
 
 
 def on_alarm(signum: int, frame: object) -> None:
-    raise Timeout(f"the run took longer than {BUDGET_SECONDS} s")
+    raise Timeout("the run took longer than its budget")
 
 
 def on_term(signum: int, frame: object) -> None:
@@ -358,6 +414,8 @@ def bench(args: argparse.Namespace, supervisor: Supervisor, workdir: Path,
     load_rounds(wrk, figures, targets, args.reps, args.seconds)
     if not args.peer_only:
         measure_logins(figures, targets[0])
+        measure_queries(figures, env)
+        measure_scale(figures, targets[0], env)
     for target in targets:
         figures.add(f"{target.prefix}worker_rss_mb", worker_rss(target.server))
     supervisor.check_alive()
@@ -375,7 +433,7 @@ def main() -> int:
     # for us, and the servers must still be stopped when we are interrupted.
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGINT, on_term)
-    signal.alarm(BUDGET_SECONDS)
+    signal.alarm(BUDGET_SECONDS + BENCH_USERS * SEED_SECONDS_PER_MILLION // 1_000_000)
     figures, info = Figures(), {}
     try:
         with tempfile.TemporaryDirectory(prefix="idp-bench-") as tmp, Supervisor() as sup:
