@@ -19,7 +19,7 @@ from enum import StrEnum
 
 from flask import current_app
 from sqlalchemy import select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from .. import audit, clock, db, notify
 from ..account import messages
@@ -45,9 +45,11 @@ class SignIn:
 def find_user(email: str) -> User | None:
     if len(email) > 254:
         return None
-    return db.session().scalar(
-        select(User).where(User.email_key == User.key_for(email)).options(selectinload(User.identities))
+    # One query: the person, their tenant and their ways to sign in.
+    found = db.session().execute(
+        select(User).where(User.email_key == User.key_for(email)).options(joinedload(User.identities))
     )
+    return found.unique().scalar_one_or_none()
 
 
 def password_identity(user: User | None) -> LoginIdentity | None:

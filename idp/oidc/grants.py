@@ -21,7 +21,6 @@ from authlib.oidc.core import OpenIDToken as _OpenIDToken
 from flask import current_app
 
 from ..auth.proof import Proof
-from ..models.base import new_id
 from ..tenants import admission
 from . import store
 from .claims import user_claims
@@ -92,7 +91,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
             amr=list(row.amr),
             line_id=row.line_id,
             session_id=row.browser_session_id,
-            grant_id=new_id(),
+            grant_id=row.grant_id,  # named when the code was redeemed
         )
 
 

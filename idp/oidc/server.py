@@ -192,7 +192,6 @@ class Server(AuthorizationServer):
             return
         if request.authorization_code is not None:
             store.create_grant(proof, request.client.client_id, token.get("scope", ""), proof.grant_id)
-            request.authorization_code.row.grant_id = proof.grant_id
         if "refresh_token" in token:
             ends_at = store.grant_ends_at(proof, self.settings.refresh_absolute_days)
             store.save_refresh_token(token["refresh_token"], proof.grant_id, self.settings.refresh_token_ttl, ends_at)

@@ -17,6 +17,7 @@ from .. import clock, db
 from ..auth.proof import Proof
 from ..hashing import digest
 from ..models import AuthorizationCode, Grant, RefreshToken, User, UserStatus
+from ..models.base import new_id
 from ..tenants import admission
 
 
@@ -52,12 +53,13 @@ def save_code(
 
 
 def redeem_code(code: str, client_id: str) -> AuthorizationCode | None:
-    """Mark the code used if it is unused, unexpired and the client's; else None.
+    """Mark the code used if it is unused, unexpired and the client's, naming the
+    grant it is about to produce; else None. One statement on success.
 
     A code presented again after its first use revokes what it produced.
     """
     session, now, code_hash = db.session(), clock.now(), digest(code)
-    won = session.execute(
+    won = session.scalars(
         update(AuthorizationCode)
         .where(
             AuthorizationCode.code_hash == code_hash,
@@ -65,14 +67,19 @@ def redeem_code(code: str, client_id: str) -> AuthorizationCode | None:
             AuthorizationCode.used_at.is_(None),
             AuthorizationCode.expires_at > now,
         )
-        .values(used_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    row = session.scalar(select(AuthorizationCode).where(AuthorizationCode.code_hash == code_hash))
-    if won == 1:
-        return row
-    if row is not None and row.used_at is not None and row.grant_id:
-        revoke_grant(row.grant_id, "code_replay")
+        .values(used_at=now, grant_id=new_id())
+        .returning(AuthorizationCode),
+        execution_options={"synchronize_session": False},
+    ).one_or_none()
+    if won is not None:
+        return won
+    replayed = session.scalar(
+        select(AuthorizationCode.grant_id).where(
+            AuthorizationCode.code_hash == code_hash, AuthorizationCode.used_at.is_not(None)
+        )
+    )
+    if replayed:
+        revoke_grant(replayed, "code_replay")
     return None
 
 
