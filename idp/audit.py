@@ -9,9 +9,13 @@ the gateway vouched for.
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from . import db
+from flask import current_app
+from sqlalchemy import delete
+
+from . import clock, db
 from .models import AuditEvent, User
 
 if TYPE_CHECKING:
@@ -59,3 +63,15 @@ def record(
     )
     db.session().add(row)
     log.info("%s user=%s tenant=%s ip=%s %s", event, row.user_id, row.tenant_id, row.source_ip, row.detail)
+
+
+def purge_expired(now: datetime | None = None) -> int:
+    """Remove the events older than ``audit.retention_days`` (0: keep all); how many went."""
+    days = current_app.extensions["idp.settings"].audit_retention_days
+    if not days:
+        return 0
+    cutoff = (now or clock.now()) - timedelta(days=days)
+    gone = db.session().execute(
+        delete(AuditEvent).where(AuditEvent.created_at < cutoff).execution_options(synchronize_session=False)
+    )
+    return gone.rowcount

@@ -253,11 +253,13 @@ def tenant_cancel(tenant_ref: str) -> None:
 @tenant_group.command("purge")
 @transactional
 def tenant_purge() -> None:
-    """Remove the tenants cancelled more than tenants.keep_cancelled_days ago, with their users."""
+    """Remove the tenants cancelled more than tenants.keep_cancelled_days ago, with their users,
+    and the audit events older than audit.retention_days."""
     purged = plans.purge()
     for name in purged:
         click.echo(f"removed {name}")
     click.echo(f"purged {len(purged)} tenant(s)")
+    click.echo(f"removed {audit.purge_expired()} audit event(s) past their retention")
 
 
 @click.group("user")

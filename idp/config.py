@@ -141,6 +141,7 @@ class Settings:
     source_failure_limit: int
     trusted_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
     line_header: str
+    audit_retention_days: int
     metrics_token: str
     ad_metadata_timeout: int
     ad_metadata_max_bytes: int
@@ -313,6 +314,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         source_failure_limit=_positive("IDP_SECURITY_SOURCE_FAILURE_LIMIT", v[("security", "source_failure_limit")]),
         trusted_networks=_networks(v[("security", "trusted_networks")], "IDP_SECURITY_TRUSTED_NETWORKS"),
         line_header=v[("line", "header")],
+        audit_retention_days=_positive("IDP_AUDIT_RETENTION_DAYS", v[("audit", "retention_days")], 0),
         metrics_token=v[("metrics_token",)],
         ad_metadata_timeout=_positive("IDP_AD_METADATA_TIMEOUT", v[("ad", "metadata_timeout")]),
         ad_metadata_max_bytes=_positive("IDP_AD_METADATA_MAX_BYTES", v[("ad", "metadata_max_bytes")], 1024),

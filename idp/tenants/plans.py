@@ -13,7 +13,7 @@ from enum import StrEnum
 from flask import current_app
 from sqlalchemy import and_, delete, or_, select, update
 
-from .. import clock, db
+from .. import audit, clock, db
 from ..audit import record
 from ..models import Grant, Plan, Tenant, User
 from ..periodic import AtMostEvery
@@ -195,6 +195,7 @@ def purge_when_due() -> None:
         return
     try:
         purged = purge()
+        expired = audit.purge_expired()
         db.commit()
     except Exception:
         db.session().rollback()
@@ -202,6 +203,8 @@ def purge_when_due() -> None:
         return
     if purged:
         log.info("tenants purged by the daily pass: %s", purged)
+    if expired:
+        log.info("audit events past their retention removed by the daily pass: %d", expired)
 
 
 def _jst(moment: datetime | None) -> str:
