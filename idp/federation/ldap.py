@@ -40,6 +40,7 @@ SCHEMES = {"ldap": 389, "ldaps": 636}
 UPN = "userPrincipalName"
 # What may name the attribute people type (it goes into the filter as is).
 ATTRIBUTE = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,63}")
+AD_LOGON = re.compile(r"[^@=,\s]+@[^@=,\s]+")
 _READ = [UPN, "displayName", "cn", "mail"]
 # Result codes that mean the directory cannot answer now (RFC 4511 §A.1), not a setting.
 _BUSY = {"timeLimitExceeded", "adminLimitExceeded", "busy", "unavailable"}
@@ -124,11 +125,12 @@ def check_settings(url: str, base_dn: str, bind_dn: str | None, user_attribute: 
     if not base_dn:
         raise ValueError("the base DN is empty")
     for label, dn in (("base DN", base_dn), ("bind DN", bind_dn)):
-        if dn is not None:
-            try:
-                parse_dn(dn)
-            except LDAPException:
-                raise ValueError(f"the {label} is not a distinguished name: {dn!r}") from None
+        if dn is None or (label == "bind DN" and AD_LOGON.fullmatch(dn)):
+            continue  # AD also binds by a service account's UPN
+        try:
+            parse_dn(dn)
+        except LDAPException:
+            raise ValueError(f"the {label} is not a distinguished name: {dn!r}") from None
     if not ATTRIBUTE.fullmatch(user_attribute):
         raise ValueError(f"the user attribute is not an attribute name: {user_attribute!r}")
 

@@ -114,7 +114,7 @@ def test_connecting_a_directory_and_replacing_its_settings(live: Live, ldap_trus
     assert all(ldap.service_password not in repr(e.detail) for e in events)
 
 
-def test_anonymous_search_plain_ldap_and_another_attribute(live: Live):
+def test_anonymous_search_plain_ldap_another_attribute_and_a_upn_to_bind(live: Live):
     """Replacing the settings without a service account forgets its password."""
     url, base = "ldap://directory.example:389", "ou=people,dc=demo,dc=example"
     first = _ok(live, "demo", "--url", url, "--base-dn", base, "--bind-dn", "cn=svc,dc=demo,dc=example",
@@ -124,6 +124,10 @@ def test_anonymous_search_plain_ldap_and_another_attribute(live: Live):
     assert stored is not None
     assert (stored.ldap_bind_dn, stored.ldap_bind_password_sealed) == (None, None)
     assert (stored.ldap_plain, stored.ldap_user_attribute) == (True, "uid")
+    # AD also takes the service account's UPN as its bind name.
+    upn = ("--bind-dn", "svc-idp@corp.example", "--bind-password", "Service-Secret-1")
+    assert _ok(live, "demo", "--url", url, "--base-dn", base, *upn) == first
+    assert _stored(live).ldap_bind_dn == "svc-idp@corp.example"  # type: ignore[union-attr]
 
 
 def test_settings_that_cannot_work_are_refused_and_nothing_is_stored(live: Live, tmp_path: Path):
