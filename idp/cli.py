@@ -18,6 +18,7 @@ from .account import methods, registration
 from .account.credentials import set_password
 from .auth.password_policy import broken_rules
 from .config import ConfigError
+from .federation import directory, ldap
 from .keys import ALGORITHMS, KeyError_
 from .models import AccessRoute, Plan, Role, Tenant, User, UserStatus
 from .oidc import clients
@@ -225,6 +226,58 @@ def tenant_show(tenant_ref: str) -> None:
         ("AD connection id", "-"),  # no Active Directory connection yet
     ):
         click.echo(f"{label}: {value}")
+
+
+@tenant_group.command("ldap")
+@click.argument("tenant_ref", metavar="T")
+@click.option("--url", required=True, help="ldaps://host[:port], or ldap://host[:port] with StartTLS")
+@click.option("--base-dn", required=True, help="where people are searched")
+@click.option("--bind-dn", help="service account that searches (none: anonymous search)")
+@click.option(
+    "--bind-password",
+    envvar="IDP_LDAP_BIND_PASSWORD",
+    help="its password; a command line shows in `ps`: prefer IDP_LDAP_BIND_PASSWORD or --bind-password-file",
+)
+@click.option("--bind-password-file", type=click.File("r"), help="file holding the password (- for stdin)")
+@click.option("--user-attribute", default="sAMAccountName", show_default=True, help="what people type")
+@click.option("--plain", is_flag=True, help="ldap:// without StartTLS: passwords cross the network in clear")
+@transactional
+def tenant_ldap(
+    tenant_ref: str,
+    url: str,
+    base_dn: str,
+    bind_dn: str | None,
+    bind_password: str | None,
+    bind_password_file: Any,
+    user_attribute: str,
+    plain: bool,
+) -> None:
+    """Set a direct LDAP bind for the tenant instead of ADFS; print the connection id
+    (kept when the settings are replaced; the holder is mailed a new one)."""
+    tenant = find_tenant(tenant_ref)
+    if bind_password_file is not None:
+        if bind_password is not None:
+            raise ValueError("give the bind password once: --bind-password-file or --bind-password")
+        bind_password = bind_password_file.read().rstrip("\r\n")
+    if bool(bind_dn) != bool(bind_password):
+        raise ValueError("a service account needs both --bind-dn and its password")
+    ldap.check_settings(url, base_dn, bind_dn, user_attribute, plain)
+    found, created = directory.set_ldap(tenant, url, base_dn, bind_dn, bind_password, user_attribute, plain)
+    audit.record("tenant.ad_set", tenant_id=tenant.id, kind="ldap", url=url, created=created, via="cli")
+    if created:
+        _tell_holder(found)
+    click.echo(found.connection_id)
+
+
+def _tell_holder(found: Any) -> None:
+    """Mail the holder the new connection id, where the product has that mail."""
+    try:
+        from .federation.ad_notice import tell_holder
+    except ModuleNotFoundError as e:
+        if e.name != f"{__package__}.federation.ad_notice":
+            raise
+        return
+    tell_holder(found)
 
 
 @tenant_group.command("plan")

@@ -6,9 +6,11 @@ import atexit
 import glob
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 
 MACHINE_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -18,6 +20,24 @@ def port_open(host: str, port: int) -> bool:
     with socket.socket() as s:
         s.settimeout(0.5)
         return s.connect_ex((host, port)) == 0
+
+
+def stop_process(process: subprocess.Popen[bytes], grace: float = 5) -> None:
+    """A test peer stopped: asked first, killed when it does not go within ``grace`` seconds."""
+    process.terminate()
+    try:
+        process.wait(grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def wait_for_signal() -> None:
+    """Block until Ctrl-C or SIGTERM: a peer run by hand serves until then."""
+    stopped = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stopped.set())
+    stopped.wait()
 
 
 def free_port() -> int:

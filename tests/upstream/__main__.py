@@ -9,11 +9,10 @@ adds the accounts to every upstream, prints what to configure, and serves until 
 from __future__ import annotations
 
 import argparse
-import signal
 import tempfile
-import threading
 from pathlib import Path
 
+from ..services import wait_for_signal
 from .facebook import FacebookUpstream
 from .oidc import PROVIDERS, OidcUpstreams
 
@@ -50,10 +49,7 @@ def main() -> None:
         print(f"{'':9} graph     {facebook.graph_url}")
         print(f"{'':9} app       {app.client_id} / {app.client_secret} -> {app.redirect_uri}")
         print(f"accounts: {', '.join(args.account or DEMO_ACCOUNTS)}; node log: {log}; Ctrl-C stops")
-        stopped = threading.Event()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, lambda *_: stopped.set())
-        stopped.wait()
+        wait_for_signal()
     finally:
         facebook.stop()
         oidc.stop()

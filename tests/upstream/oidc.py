@@ -16,6 +16,8 @@ from pathlib import Path
 
 import requests
 
+from ..services import stop_process
+
 HERE = Path(__file__).resolve().parent
 INSTALL = HERE / ".modules"  # git-ignored: node_modules lives here
 PROVIDERS = ("google", "microsoft", "daccount", "nttbizid")
@@ -147,12 +149,7 @@ class OidcUpstreams:
     def stop(self) -> None:
         if self._process is None:
             return
-        self._process.terminate()
-        try:
-            self._process.wait(5)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
+        stop_process(self._process)
         self._process = None
 
     def _post(self, path: str, item: dict[str, object]) -> None:
