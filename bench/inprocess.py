@@ -17,9 +17,8 @@ import statistics
 from collections.abc import Callable
 from urllib.parse import urljoin, urlsplit
 
-from sqlalchemy import event
-
 import login
+from sqlalchemy import event
 
 HOPS = 10
 

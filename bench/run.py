@@ -270,8 +270,8 @@ def measure_scale(figures: Figures, target: Target, env: dict[str, str]) -> None
     """The latency of one sign-in and one refresh among SMALL people and, with
     BENCH_USERS, among that many."""
     sys.path.insert(0, str(idp_side.ROOT))
-    from idp.passwords import Passwords
     from idp.config import load_settings
+    from idp.passwords import Passwords
 
     stored = Passwords(load_settings(env)).hash(secrets.token_urlsafe(12))
     endpoints = login.Endpoints(target.authorization_endpoint, target.token_endpoint)

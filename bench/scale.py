@@ -17,10 +17,9 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import login
 import psycopg
 import requests
-
-import login
 
 PEOPLE_PER_TENANT = 100
 EVENTS_PER_PERSON = 5
