@@ -96,6 +96,23 @@ def sms_gateway() -> Iterator[SmsGateway]:
     gateway.stop()
 
 
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[services.RedisServer]:
+    server = services.RedisServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server: services.RedisServer) -> str:
+    """A Redis emptied for this test."""
+    import redis
+
+    with redis.Redis.from_url(redis_server.url) as client:
+        client.flushdb()
+    return redis_server.url
+
+
 @pytest.fixture
 def mail(mail_server: MailServer) -> MailServer:
     mail_server.inbox.clear()
