@@ -10,6 +10,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from pathlib import Path
 
 MACHINE_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -103,6 +104,22 @@ def wait_port(host: str, port: int, timeout: float = 10.0) -> None:
         if time.monotonic() > deadline:
             raise TimeoutError(f"{host}:{port} did not open")
         time.sleep(0.05)
+
+
+def wait_until_serving(base: str, server: subprocess.Popen[bytes], log: Path, timeout: float = 60.0) -> None:
+    """Wait until a provider started as ``server`` answers its discovery document."""
+    import requests
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert server.poll() is None, log.read_text()
+        try:
+            if requests.get(base + "/.well-known/openid-configuration", timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"the provider did not answer:\n{log.read_text()}")
 
 
 def temp_dir(prefix: str) -> str:
