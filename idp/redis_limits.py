@@ -4,9 +4,10 @@ shared by every node without a database write per use.
 A use is taken by one Lua script, which Redis runs alone, so racing requests
 on any node cannot pass together. The script keeps the database store's
 window: it opens at the first use, on the provider's clock, and admits
-``limit`` uses; the key expires with it. A request that rolls back gives its
-use back, as the database's row lock does, through a second script that takes
-one off only while the window it was taken in is still the current one.
+``limit`` uses; the key expires with it. A request that ends without
+committing (rolled back, or failed) gives its use back, as the database's row
+lock does, through a second script that takes one off only while the window
+it was taken in is still the current one.
 
 When Redis cannot be reached, uses are counted in the database instead of
 failing the request. Refusing would stop every SMS sign-in while Redis is
@@ -141,10 +142,12 @@ class RedisLimits:
         if taken is None:
             taken = session.info[_TAKEN] = []
             event.listen(session, "after_commit", _keep)
-            event.listen(session, "after_soft_rollback", self._rolled_back)
+            # Any end but a commit gives the uses back: a rollback, and also a
+            # session closed without committing (a request that failed).
+            event.listen(session, "after_transaction_end", self._ended)
         taken.append((key, started))
 
-    def _rolled_back(self, session: Session, ended: SessionTransaction) -> None:
+    def _ended(self, session: Session, ended: SessionTransaction) -> None:
         if ended.nested or ended.parent is not None:
             return  # a savepoint: the request's transaction goes on
         taken, session.info[_TAKEN] = session.info[_TAKEN], []

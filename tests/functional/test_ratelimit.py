@@ -54,6 +54,14 @@ def test_a_rolled_back_use_is_given_back(limits_app):
         assert not ratelimit.take("sms:a", 1, WINDOW)
 
 
+def test_a_use_of_a_request_that_never_commits_is_given_back(limits_app):
+    with limits_app.app_context():
+        assert ratelimit.take("sms:d", 1, WINDOW)  # and the request fails before its commit
+    with limits_app.app_context():
+        assert ratelimit.take("sms:d", 1, WINDOW)
+        db.commit()
+
+
 def test_a_savepoint_rolled_back_gives_nothing_back(limits_app):
     with limits_app.app_context():
         assert ratelimit.take("sms:b", 1, WINDOW)
