@@ -24,6 +24,7 @@ from ..services import free_port, wait_until_serving
 ROOT = Path(__file__).resolve().parents[2]
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
 IDP = str(Path(sys.executable).with_name("idp"))
+WORKERS = 2  # per node
 
 
 @dataclass
@@ -50,7 +51,7 @@ def process_environ(environ: dict[str, str]) -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("IDP_")} | environ
 
 
-def launch_node(name: str, environ: dict[str, str], folder: Path, workers: int = 2) -> Node:
+def launch_node(name: str, environ: dict[str, str], folder: Path, workers: int = WORKERS) -> Node:
     """Start a node; ``serving`` waits until it answers."""
     port = free_port()
     env = process_environ(environ) | {

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 import redis
 from joserfc import jwt
 from joserfc.jwk import KeySet
@@ -24,8 +25,9 @@ from ..functional.test_single_use_races import race
 from ..journeys import set_tenant_mfa
 from ..mfa_steps import audit_events, enrol_totp, path_of, sign_in, totp_code, user_named, user_status
 from ..rp import DEMO_CLIENT, DEMO_PASSWORD, DEMO_USER, Browser, code_from, pkce_pair, text_of
-from .conftest import Cluster
-from .nodes import at, jwks
+from ..services import RedisServer
+from .conftest import Cluster, start_cluster
+from .nodes import WORKERS, at, jwks
 
 LOCKED = "ブロック解除の為のメールをお送りしました"
 INCORRECT = "メールアドレスまたはパスワードが正しくありません。"
@@ -149,6 +151,36 @@ def test_a_rate_limit_holds_across_nodes(cluster: Cluster, mail):
     assert sent == [False] * 3 + [True] * 3
     eventually(lambda: mail.inbox.count(DEMO_USER) == 3, "three mails")
     assert _counted(cluster, f"reset-mail:{_user_id(a)}") == 3
+
+
+@pytest.fixture
+def redis_goes_away(nodes_database, tmp_path, key_template, mail):
+    """Two nodes with a Redis of their own, which the test stops."""
+    server = RedisServer().start()
+    try:
+        for cluster in start_cluster(nodes_database, tmp_path, key_template, mail, server.url):
+            yield cluster, server
+    finally:
+        server.stop()
+
+
+def test_without_redis_the_nodes_count_in_the_database_and_say_so(redis_goes_away, mail):
+    cluster, server = redis_goes_away
+    a, b = cluster.a, cluster.b
+    server.stop()
+    assert code_at(a)[0] and code_at(b)[0], "sign-ins go on"
+    for node in (a, b) * 3:
+        browser = node.browser()
+        browser.get("/password/forgot")
+        assert browser.submit({"email": DEMO_USER}).status_code == 200
+    eventually(lambda: len(audit_events(a, "password.reset_requested")) == 6, "six requests recorded")
+    sent = [e.detail["sent"] for e in audit_events(a, "password.reset_requested")]
+    assert sent == [True] * 3 + [False] * 3, "the limit holds across nodes, counted in the database"
+    with a.app.app_context():
+        assert db.session().scalar(select(RateLimit.count)) == 3
+    for node in cluster.nodes.values():
+        said = node.log.read_text().count("rate limits: Redis unreachable")
+        assert 1 <= said <= WORKERS, "once in each worker that needed it"
 
 
 def _user_id(live: Live) -> str:
