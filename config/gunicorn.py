@@ -15,3 +15,10 @@ accesslog = "-" if os.environ.get("ACCESS_LOG") else None
 # query of a mailed link's page (reset, unlock) carries a one-time ticket, and
 # neither it nor a Referer that may hold one belongs in a log.
 access_log_format = '%(t)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss'
+# SIGTERM (a deploy, the init system stopping the node) closes the listening
+# socket at once and lets each worker finish the request it is serving: a
+# sign-in in its argon2id verify, a token request in its commit. A worker
+# still busy after graceful_timeout seconds is killed. Take the node out of
+# the reverse proxy's pool before stopping it, so that no request waits in the
+# closed socket's queue (docs/deploy.md).
+graceful_timeout = 30

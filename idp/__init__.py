@@ -24,7 +24,7 @@ class IdpFlask(Flask):
 
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
-    from . import cli, clock, db, errors, forms, i18n, security
+    from . import cli, clock, db, errors, forms, i18n, ratelimit, security
     from .account.admin_mail_views import bp as admin_mail_bp
     from .account.contract_views import bp as account_contract_bp
     from .account.device_views import bp as account_device_bp
@@ -85,6 +85,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         }
     )
     db.init_app(app, settings.database_url)
+    ratelimit.init_app(app, settings.redis_url)
     CSRFProtect(app)
     i18n.init_app(app)
     app.extensions["idp.server"] = Server(app, settings, tokens)

@@ -12,6 +12,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from pathlib import Path
 
 MACHINE_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -125,5 +126,48 @@ def wait_port(host: str, port: int, timeout: float = 10.0) -> None:
         time.sleep(0.05)
 
 
+def wait_until_serving(base: str, server: subprocess.Popen[bytes], log: Path, timeout: float = 60.0) -> None:
+    """Wait until a provider started as ``server`` answers its discovery document."""
+    import requests
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert server.poll() is None, log.read_text()
+        try:
+            if requests.get(base + "/.well-known/openid-configuration", timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"the provider did not answer:\n{log.read_text()}")
+
+
 def temp_dir(prefix: str) -> str:
     return tempfile.mkdtemp(prefix=prefix)
+
+
+class RedisServer:
+    """A private redis-server on a free loopback port, nothing saved to disk."""
+
+    def __init__(self, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.folder = tempfile.mkdtemp(prefix="idp-redis-")
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> RedisServer:
+        args = ["--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        self.process = subprocess.Popen(
+            ["/usr/bin/redis-server", *args, "--dir", self.folder],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_port("127.0.0.1", self.port)
+        return self
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(10)
+            self.process = None
+        shutil.rmtree(self.folder, ignore_errors=True)

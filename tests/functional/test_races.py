@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from typing import TypeVar
 
 import requests
 
@@ -12,12 +13,13 @@ from ..rp import pkce_pair
 from .helpers import code_flow, redeem, refresh, signed_in_code
 
 ROUNDS = 5
+T = TypeVar("T")
 
 
-def race(request: Callable[[], requests.Response], contenders: int = 2) -> list[requests.Response]:
+def race(request: Callable[[], T], contenders: int = 2) -> list[T]:
     """Fire ``contenders`` copies of ``request`` at the same moment."""
     barrier = threading.Barrier(contenders)
-    results: list[requests.Response] = []
+    results: list[T] = []
     lock = threading.Lock()
 
     def run() -> None:

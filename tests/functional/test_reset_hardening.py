@@ -38,7 +38,7 @@ from ..mfa_steps import (
     sign_in,
 )
 from ..rp import DEMO_HOLDER, DEMO_USER, Browser, callback_params
-from ..services import free_port
+from ..services import free_port, wait_until_serving
 from ..transports import code_in
 from .helpers import refresh
 
@@ -287,7 +287,7 @@ def test_the_access_log_holds_no_ticket(tmp_path, key_template):
         )
     try:
         base = f"http://127.0.0.1:{port}"
-        _wait_until_serving(base, server, log)
+        wait_until_serving(base, server, log)
         tickets = {"/password/reset": "Rst" + "x" * 40, "/unlock": "Unl" + "y" * 40}
         for path, ticket in tickets.items():
             moved = requests.get(f"{base}{path}?ticket={ticket}", allow_redirects=False, timeout=10)
@@ -301,19 +301,6 @@ def test_the_access_log_holds_no_ticket(tmp_path, key_template):
     for path, ticket in tickets.items():
         assert f'"GET {path}" 303' in text, text
         assert ticket not in text and "ticket=" not in text, text
-
-
-def _wait_until_serving(base: str, server: subprocess.Popen[bytes], log: Path, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert server.poll() is None, log.read_text()
-        try:
-            if requests.get(base + "/.well-known/openid-configuration", timeout=2).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.1)
-    raise AssertionError(f"gunicorn did not answer:\n{log.read_text()}")
 
 
 # -- 5. only the newest link works -----------------------------------------------------------
