@@ -1,0 +1,89 @@
+"""Setting up a tenant's Active Directory connection (manual §0 「Active
+Directory設定」): the ADFS federation metadata (a file or a URL), or a direct
+LDAP bind. The same for the account menu and the command line; the holder
+gets the connection id by mail when it is new (``ad_notice``)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from .. import audit
+from ..models import Directory, Tenant, User
+from . import ad_notice, saml
+from . import directory as directories
+from .saml import MetadataError
+
+
+def is_url(source: str) -> bool:
+    return urlsplit(source.strip()).scheme in ("http", "https")
+
+
+def use_metadata(
+    tenant: Tenant, data: bytes | None, url: str | None, actor: User | None, via: str
+) -> tuple[Directory, bool]:
+    """Keep the metadata given (``data``) or found at ``url``; MetadataError if it
+    cannot be used, and then nothing changes. True when the connection id is new."""
+    if url:
+        data = saml.fetch_metadata(url.strip())
+    if not data:
+        raise MetadataError("empty")
+    metadata = saml.read_metadata(data)
+    directory, created = directories.set_saml(tenant, metadata.xml, metadata.entity_id, url.strip() if url else None)
+    audit.record(
+        "tenant.ad_set",
+        user=actor,
+        tenant_id=tenant.id,
+        kind="saml",
+        connection_id=directory.connection_id,
+        entity_id=metadata.entity_id,
+        via=via,
+    )
+    if created:
+        ad_notice.tell_holder(directory)
+    return directory, created
+
+
+class LdapSettingsError(ValueError):
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"unusable LDAP settings: {reason}")
+        self.reason = reason
+
+
+def use_ldap(
+    tenant: Tenant,
+    url: str,
+    base_dn: str,
+    bind_dn: str,
+    bind_password: str,
+    user_attribute: str,
+    plain: bool,
+    actor: User | None,
+    via: str,
+) -> tuple[Directory, bool]:
+    """A direct LDAP bind instead of ADFS. An empty ``bind_password`` keeps the one
+    stored for the same service account (the page never shows it back)."""
+    url, base_dn, bind_dn, user_attribute = url.strip(), base_dn.strip(), bind_dn.strip(), user_attribute.strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("ldap", "ldaps") or not parts.hostname:
+        raise LdapSettingsError("url")
+    if not base_dn:
+        raise LdapSettingsError("base_dn")
+    if not user_attribute.replace("-", "").isalnum():
+        raise LdapSettingsError("user_attribute")
+    known = directories.of_tenant(tenant.id)
+    if not bind_password and known is not None and bind_dn and known.ldap_bind_dn == bind_dn:
+        bind_password = directories.bind_password(known) or ""
+    directory, created = directories.set_ldap(tenant, url, base_dn, bind_dn, bind_password, user_attribute, plain)
+    audit.record(
+        "tenant.ad_set",
+        user=actor,
+        tenant_id=tenant.id,
+        kind="ldap",
+        connection_id=directory.connection_id,
+        url=url,
+        plain=plain,
+        via=via,
+    )
+    if created:
+        ad_notice.tell_holder(directory)
+    return directory, created
