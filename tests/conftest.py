@@ -26,6 +26,7 @@ from idp.keys import KeyStore
 from idp.models import Base
 
 from . import services
+from .adfs import adfs  # noqa: F401 (fixture)
 from .rp import Browser, RelyingParty
 from .transports import MailServer, SmsGateway
 from .upstream import facebook_upstream, oidc_upstreams  # noqa: F401 (fixtures)
