@@ -5,6 +5,7 @@ The pysaml2 IdP on loopback stands in for ADFS."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import requests
@@ -185,3 +186,28 @@ def test_the_holder_is_never_offered_ad(live, adfs: Adfs, mail) -> None:
     refused = post(browser, "/account/login-method", {"provider": "ad"})
     assert refused.status_code == 400
     assert "契約者は、Active Directory アカウントは選択できません" in text_of(refused.text)
+
+
+def test_an_ldap_connection_asks_user_name_and_password_on_our_page(live, mail) -> None:
+    browser = holder(live)
+    page = browser.get("/account/ad")
+    fields = next(f["fields"] for f in parse_forms(page.text) if f["fields"].get("stage") == "ldap")
+    closed = f"ldaps://127.0.0.1:{free_port()}"
+    wrong = post(browser, "/account/ad", {**fields, "url": "http://dc.example", "base_dn": "DC=corp"})
+    assert wrong.status_code == 400 and "ldaps:// または ldap://" in text_of(wrong.text)
+    saved = post(browser, "/account/ad", {**fields, "url": closed, "base_dn": "DC=corp,DC=example"})
+    assert 'id="ad-kind" data-kind="ldap"' in saved.text and 'id="sp-acs-url"' not in saved.text
+    connection_id = shown(saved, "ad-connection-id")
+    assert connection_id in mail.inbox.wait_for(DEMO_HOLDER).body
+
+    person = live.browser()
+    ask = person.get("/login/ad")
+    asked = person.submit({"connection_id": connection_id})
+    assert 'name="connection_id"' in ask.text and path_of(asked) == f"/login/ad/{connection_id}/ldap"
+    assert 'name="username"' in asked.text and 'name="password"' in asked.text
+    down = person.submit({"username": "taro", "password": "whatever"})
+
+    # The directory cannot be used: a page with an error id, nobody signed in.
+    assert down.status_code in (400, 502) and 'id="error-id"' in down.text
+    assert re.search(r'data-failure="(unavailable|connection)"', down.text)
+    assert signed_out(person)
