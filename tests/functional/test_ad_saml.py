@@ -6,11 +6,14 @@ The pysaml2 IdP on loopback stands in for ADFS."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import requests
 
-from ..account_steps import holder, post
+from idp import clock
+
+from ..account_steps import holder, link_titled, post, signed_in_as, user_id
 from ..ad_steps import (
     CONNECTION_ID,
     KEEP_SAFE_JA,
@@ -20,6 +23,7 @@ from ..ad_steps import (
     connect,
     leaving,
     link_ad,
+    post_answer,
     shown,
     signed_out,
     to_adfs,
@@ -28,7 +32,7 @@ from ..ad_steps import (
 from ..adfs import Adfs
 from ..console import idp
 from ..invite_steps import console, invitation_link, invite, open_link
-from ..mfa_steps import audit_events, path_of
+from ..mfa_steps import DEMO_ADMIN, add_admin, audit_events, path_of, post_form
 from ..rp import DEMO_HOLDER, DEMO_USER, callback_params, parse_forms, text_of
 from ..services import free_port
 from ..upstream_steps import form_for
@@ -130,8 +134,8 @@ def test_an_invited_user_registers_with_ad_and_signs_in(live, adfs: Adfs, mail) 
     assert (success.detail["method"], success.detail["subject"]) == ("saml", UPN)
 
 
-def parse_button(html: str) -> str:
-    start = html.index('id="login-ad"')
+def parse_button(html: str, element: str = "login-ad") -> str:
+    start = html.index(f'id="{element}"')
     href = html.index('href="', start) + len('href="')
     return html[href : html.index('"', href)].replace("&amp;", "&")
 
@@ -211,3 +215,52 @@ def test_an_ldap_connection_asks_user_name_and_password_on_our_page(live, mail) 
     assert down.status_code in (400, 502) and 'id="error-id"' in down.text
     assert re.search(r'data-failure="(unavailable|connection)"', down.text)
     assert signed_out(person)
+
+
+def test_an_ad_admin_gives_the_sign_in_again_at_adfs(live, adfs: Adfs, mail) -> None:
+    connection_id = connect(live, adfs, mail)
+    add_admin(live)
+    link_ad(live, DEMO_ADMIN, connection_id)
+    browser = live.browser()
+    assert path_of(at_adfs(browser, adfs, to_adfs(browser, "/login/ad", connection_id))) == "/account"
+    browser.get("/admin/users/new")
+    clock.advance(timedelta(minutes=6))
+
+    asked = post_form(browser, {"email": "new@demo.example", "name": "", "role": "user"})
+    page = browser.get(asked.headers["Location"])
+    assert 'id="reauth-ad" data-provider="ad"' in page.text
+    url = to_adfs(browser, parse_button(page.text, "reauth-ad"))
+    request = adfs.receive(url)
+    assert request.force_authn  # ADFS asks again instead of a remembered Windows sign-in
+    back = post_answer(browser, adfs.answer(request, UPN))
+    assert path_of(back) == "/admin/users/new"
+    assert [e.email for e in audit_events(live, "session.reauthenticated")] == [DEMO_ADMIN]
+
+    # Someone else's AD account changes nothing.
+    clock.advance(timedelta(minutes=6))
+    url = to_adfs(browser, parse_button(browser.get(asked.headers["Location"]).text, "reauth-ad"))
+    refused = post_answer(browser, adfs.answer(adfs.receive(url), "someone.else@corp.example"))
+    assert refused.status_code == 409
+    assert len(audit_events(live, "session.reauthentication_refused")) == 1
+
+
+def test_a_user_switches_to_ad_from_the_admins_mail(live, adfs: Adfs, mail) -> None:
+    connection_id = connect(live, adfs, mail)
+    add_admin(live)
+    admin = signed_in_as(live, DEMO_ADMIN)
+    admin.get(f"/admin/users/{user_id(live, DEMO_USER)}/mail")
+    admin.submit({"email": DEMO_USER})
+    admin.submit({})
+    link = link_titled(live, mail, DEMO_USER, "【コワークストレージ】ログイン方法の設定変更")
+
+    user = live.browser()
+    choice = user.get(link)
+    assert 'data-provider="ad"' in choice.text
+    confirm = user.submit({"provider": "ad"})
+    assert KEEP_SAFE_JA in text_of(confirm.text)
+    assert parse_forms(confirm.text)[0]["fields"]["connection_id"] == connection_id
+    done = at_adfs(user, adfs, leaving(user, user.submit({})))
+
+    assert 'id="method-changed"' in done.text, done.text[-600:]
+    assert f"{DEMO_USER}\tuser\tad\tactive" in idp(live.settings, "user", "list", "--tenant", "demo").stdout
+    assert path_of(at_adfs(user, adfs, to_adfs(user, "/login/ad"))) == "/account"
