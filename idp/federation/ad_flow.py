@@ -20,7 +20,7 @@ from ..auth import login, sessions, throttle
 from ..auth.login import Outcome
 from ..models import Directory, DirectoryKind, IdentityKind, LoginIdentity, User, UserStatus
 from . import directory as directories
-from . import flow, ldap, saml
+from . import endings, flow, ldap, saml
 
 METHOD = "ad"  # the login method's name (data-provider), whichever connection
 COOKIE = "idp_ad"
@@ -144,7 +144,7 @@ def bind(directory: Directory, username: str, password: str) -> Bound:
             counted = login.count_failure(source, throttle.email_key(counter), person, "bad_credentials", "ldap")
             return Bound(outcome=counted.outcome)
         return Bound(failure=err.failure, detail=f"{err.failure.value}: {err.detail}"[:200])
-    linked = _linked(directory, account.upn)
+    linked = endings.linked_user(IdentityKind.AD, directory.connection_id, account.upn.lower(), directory.tenant_id)
     if linked is not None and (
         linked.status == UserStatus.LOCKED or throttle.standing(source, linked.email).email_locked
     ):
@@ -153,15 +153,3 @@ def bind(directory: Directory, username: str, password: str) -> Bound:
     if linked is not None:
         throttle.clear(throttle.email_key(linked.email))
     return Bound(account=account)
-
-
-def _linked(directory: Directory, upn: str) -> User | None:
-    return db.session().scalar(
-        select(User)
-        .join(LoginIdentity)
-        .where(
-            LoginIdentity.kind == IdentityKind.AD,
-            LoginIdentity.provider == directory.connection_id,
-            LoginIdentity.subject == upn.lower(),
-        )
-    )

@@ -29,14 +29,19 @@ def use_metadata(
         raise MetadataError("empty")
     metadata = saml.read_metadata(data)
     directory, created = directories.set_saml(tenant, metadata.xml, metadata.entity_id, url.strip() if url else None)
+    return _set(directory, created, actor, via, entity_id=metadata.entity_id)
+
+
+def _set(directory: Directory, created: bool, actor: User | None, via: str, **detail: object) -> tuple[Directory, bool]:
+    """Audited; the holder is told a new connection id."""
     audit.record(
         "tenant.ad_set",
         user=actor,
-        tenant_id=tenant.id,
-        kind="saml",
+        tenant_id=directory.tenant_id,
+        kind=directory.kind,
         connection_id=directory.connection_id,
-        entity_id=metadata.entity_id,
         via=via,
+        **detail,
     )
     if created:
         ad_notice.tell_holder(directory)
@@ -74,16 +79,4 @@ def use_ldap(
     if not bind_password and known is not None and bind_dn and known.ldap_bind_dn == bind_dn:
         bind_password = directories.bind_password(known) or ""
     directory, created = directories.set_ldap(tenant, url, base_dn, bind_dn, bind_password, user_attribute, plain)
-    audit.record(
-        "tenant.ad_set",
-        user=actor,
-        tenant_id=tenant.id,
-        kind="ldap",
-        connection_id=directory.connection_id,
-        url=url,
-        plain=plain,
-        via=via,
-    )
-    if created:
-        ad_notice.tell_holder(directory)
-    return directory, created
+    return _set(directory, created, actor, via, url=url, plain=plain)

@@ -53,9 +53,6 @@ class Proven:
         """What the audit events say of it."""
         return {"method": self.amr[0], "provider": self.identity.provider, "subject": self.identity.subject}
 
-    def of_tenant(self, user: User) -> bool:
-        return self.tenant_id is None or user.tenant_id == self.tenant_id
-
 
 def finish(waiting: flow.Waiting, proven: Proven) -> Response | str | tuple[str, int]:
     if waiting.purpose == flow.REGISTER:
@@ -67,24 +64,21 @@ def finish(waiting: flow.Waiting, proven: Proven) -> Response | str | tuple[str,
     return sign_in(proven, waiting.ix)
 
 
-def linked_user(proven: Proven) -> User | None:
-    identity = proven.identity
+def linked_user(kind: str, provider: str, subject: str, tenant_id: str | None = None) -> User | None:
+    """Whom the account signs in (of ``tenant_id`` only, when given)."""
     user = db.session().scalar(
         select(User)
         .join(LoginIdentity)
-        .where(
-            LoginIdentity.kind == proven.kind,
-            LoginIdentity.provider == identity.provider,
-            LoginIdentity.subject == identity.subject,
-        )
+        .where(LoginIdentity.kind == kind, LoginIdentity.provider == provider, LoginIdentity.subject == subject)
     )
-    return user if user is not None and proven.of_tenant(user) else None
+    return user if user is not None and (tenant_id is None or user.tenant_id == tenant_id) else None
 
 
 def sign_in(proven: Proven, ix: str | None) -> Response | tuple[str, int]:
     """Then the same rules as after a password (line, tenant standing), with no
     local second step."""
-    user = linked_user(proven)
+    identity = proven.identity
+    user = linked_user(proven.kind, identity.provider, identity.subject, proven.tenant_id)
     if user is None or user.status != UserStatus.ACTIVE:
         reason = "not_registered" if user is None else user.status
         audit.record("login.failure", user=user, reason=reason, **proven.where)

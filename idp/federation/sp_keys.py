@@ -10,8 +10,6 @@ certificate survives restarts and signing-key rotations (which never touch it).
 
 from __future__ import annotations
 
-import os
-import secrets
 import threading
 from dataclasses import dataclass
 from datetime import timedelta
@@ -68,26 +66,13 @@ def _new(issuer: str, passphrase: str) -> bytes:
     return key_pem + cert.public_bytes(serialization.Encoding.PEM)
 
 
-def _create_once(path: Path, issuer: str, passphrase: str) -> None:
-    """Written whole under another name, then linked: of two workers starting
-    at once, one file wins and both read it."""
-    draft = path.with_name(f".{FILE}.{secrets.token_hex(8)}")  # not .tmp-: key rotation removes those
-    private_files.write_new(draft, _new(issuer, passphrase).decode())
-    try:
-        os.link(draft, path)
-    except FileExistsError:
-        pass
-    finally:
-        draft.unlink()
-
-
 def sp_key(settings: Settings) -> SpKey:
     path = settings.keys_dir / FILE
     with _lock:
         if path in _cache:
             return _cache[path]
-        if not path.exists():
-            _create_once(path, settings.issuer, settings.keys_passphrase)
+        # Not named .tmp-*: key rotation removes those. One file wins across workers.
+        private_files.write_once(path, lambda: _new(settings.issuer, settings.keys_passphrase).decode())
         data = path.read_bytes()
         password = settings.keys_passphrase.encode() if settings.keys_passphrase else None
         key = serialization.load_pem_private_key(data, password)
