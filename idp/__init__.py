@@ -25,6 +25,7 @@ class IdpFlask(Flask):
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     from . import cli, clock, db, errors, forms, i18n, ratelimit, security
+    from .account.ad_views import bp as account_ad_bp
     from .account.admin_mail_views import bp as admin_mail_bp
     from .account.contract_views import bp as account_contract_bp
     from .account.device_views import bp as account_device_bp
@@ -38,6 +39,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     from .auth import remember
     from .auth.sessions import host_cookie, write_cookie
     from .auth.views import bp as auth_bp
+    from .federation.ad_views import bp as ad_bp
     from .federation.views import bp as federation_bp
     from .keys import KeyStore
     from .mail import sender_for as mail_sender
@@ -103,6 +105,8 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(account_device_bp)
     app.register_blueprint(admin_mail_bp)
     app.register_blueprint(federation_bp)
+    app.register_blueprint(ad_bp)
+    app.register_blueprint(account_ad_bp)
     app.before_request(plans.purge_when_due)
     app.after_request(write_cookie)
     app.after_request(remember.write_cookie)

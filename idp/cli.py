@@ -18,7 +18,8 @@ from .account import methods, registration
 from .account.credentials import set_password
 from .auth.password_policy import broken_rules
 from .config import ConfigError
-from .federation import directory, ldap
+from .federation import ad_setup
+from .federation import directory as directories
 from .keys import ALGORITHMS, KeyError_
 from .models import AccessRoute, Plan, Role, Tenant, User, UserStatus
 from .oidc import clients
@@ -223,9 +224,28 @@ def tenant_show(tenant_ref: str) -> None:
         ("trial end", trial_end),
         ("two-step", "on" if tenant.mfa_enabled else "off"),
         ("access route", tenant.access_route),
-        ("AD connection id", "-"),  # no Active Directory connection yet
+        ("AD connection id", getattr(directories.of_tenant(tenant.id), "connection_id", "-")),
     ):
         click.echo(f"{label}: {value}")
+
+
+@tenant_group.command("ad")
+@click.argument("tenant_ref", metavar="T")
+@click.option("--metadata", "source", required=True, metavar="FILE_OR_URL", help="ADFS federation metadata")
+@transactional
+def tenant_ad(tenant_ref: str, source: str) -> None:
+    """Set the tenant's ADFS (SAML IdP) metadata; print the connection id (kept when replaced)."""
+    tenant = find_tenant(tenant_ref)
+    url = source if ad_setup.is_url(source) else None
+    data = None if url else _read_limited(source, _settings().ad_metadata_max_bytes)
+    directory, _created = ad_setup.use_metadata(tenant, data, url, actor=None, via="cli")
+    click.echo(directory.connection_id)
+
+
+def _read_limited(path: str, limit: int) -> bytes:
+    """A file's bytes, up to one more than ``limit`` (the metadata check then says it is too big)."""
+    with open(path, "rb") as f:
+        return f.read(limit + 1)
 
 
 @tenant_group.command("ldap")
@@ -261,23 +281,10 @@ def tenant_ldap(
         bind_password = bind_password_file.read().rstrip("\r\n")
     if bool(bind_dn) != bool(bind_password):
         raise ValueError("a service account needs both --bind-dn and its password")
-    ldap.check_settings(url, base_dn, bind_dn, user_attribute, plain)
-    found, created = directory.set_ldap(tenant, url, base_dn, bind_dn, bind_password, user_attribute, plain)
-    audit.record("tenant.ad_set", tenant_id=tenant.id, kind="ldap", url=url, created=created, via="cli")
-    if created:
-        _tell_holder(found)
+    found, _created = ad_setup.use_ldap(
+        tenant, url, base_dn, bind_dn, bind_password, user_attribute, plain, None, via="cli", keep_password=False
+    )
     click.echo(found.connection_id)
-
-
-def _tell_holder(found: Any) -> None:
-    """Mail the holder the new connection id, where the product has that mail."""
-    try:
-        from .federation.ad_notice import tell_holder
-    except ModuleNotFoundError as e:
-        if e.name != f"{__package__}.federation.ad_notice":
-            raise
-        return
-    tell_holder(found)
 
 
 @tenant_group.command("plan")

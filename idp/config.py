@@ -236,17 +236,8 @@ def _secret_key(value: str, var_dir: Path) -> str:
             raise ConfigError("IDP_SECRET_KEY", "…", "must be at least 32 characters")
         return value
     path = var_dir / "secret_key"
-    if not path.exists():
-        # 0600 in a 0700 folder, written whole before it takes its name: of
-        # two workers starting at once, one key wins and both read it.
-        draft = var_dir / f".secret_key.{secrets.token_hex(8)}"
-        private_files.write_new(draft, secrets.token_urlsafe(48))
-        try:
-            os.link(draft, path)
-        except FileExistsError:
-            pass
-        finally:
-            draft.unlink()
+    # 0600 in a 0700 folder: of two workers starting at once, one key wins and both read it.
+    private_files.write_once(path, lambda: secrets.token_urlsafe(48))
     return path.read_text().strip()
 
 

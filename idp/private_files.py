@@ -9,6 +9,8 @@ may be shared (an operator's ``/srv``), and only its new files are ours.
 from __future__ import annotations
 
 import os
+import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 FOLDER_MODE = 0o700
@@ -43,6 +45,22 @@ def write_new(path: Path, text: str) -> None:
         raise FileExistsError(path)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write(text)
+
+
+def write_once(path: Path, make: Callable[[], str]) -> None:
+    """Give ``path`` the text ``make`` returns, unless it exists. Written whole
+    under another name (dot-prefixed, so nothing lists it half-made), then
+    linked: of two processes starting at once, one file wins and both read it."""
+    if path.exists():
+        return
+    draft = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
+    write_new(draft, make())
+    try:
+        os.link(draft, path)
+    except FileExistsError:
+        pass
+    finally:
+        draft.unlink()
 
 
 def touch(path: Path) -> None:

@@ -26,6 +26,7 @@ from idp.keys import KeyStore
 from idp.models import Base
 
 from . import services
+from .adfs import adfs  # noqa: F401 (fixture)
 from .ldap_server import ldap_server, ldap_trusted  # noqa: F401 (fixtures)
 from .rp import Browser, RelyingParty
 from .transports import MailServer, SmsGateway

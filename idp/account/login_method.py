@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 from enum import StrEnum
+from typing import Any
 
 from flask import session
 from sqlalchemy.exc import IntegrityError
@@ -83,13 +84,16 @@ def use_password(user: User, password: str) -> None:
     _changed(user, methods.PASSWORD.provider)
 
 
-def link(user: User, provider: str, subject: str, kind: str = IdentityKind.UPSTREAM) -> None:
-    """The account ``subject`` at ``provider`` (verified by its broker) becomes the method."""
+def link(user: User, provider: str, subject: str, kind: str = IdentityKind.UPSTREAM, method: str | None = None) -> None:
+    """The account ``subject`` at ``provider`` (verified by its broker) becomes the
+    method. ``method``: the choice it is when that is not ``provider`` itself
+    (an AD account's provider is its connection id, its method ``ad``)."""
+    method = method or provider
     linked = [i for i in user.identities if i.kind == kind and i.provider == provider]
-    if provider == FACEBOOK and any(i.subject != subject for i in linked):
+    if method == FACEBOOK and any(i.subject != subject for i in linked):
         # Manual §2.1 (1): 登録済みの「Facebook アカウント」から異なる Facebook アカウントへは切り替えできません。
         raise MethodRefused(Refusal.FACEBOOK_TO_FACEBOOK)
-    if reason := refusal(user, provider):
+    if reason := refusal(user, method):
         raise MethodRefused(reason)
     session_ = db.session()
     try:
@@ -103,7 +107,7 @@ def link(user: User, provider: str, subject: str, kind: str = IdentityKind.UPSTR
     for identity in gone:
         audit.record("account.upstream_unlinked", user=user, provider=identity.provider, subject=identity.subject)
     audit.record("account.upstream_linked", user=user, provider=provider, subject=subject, via="login_method")
-    _changed(user, provider)
+    _changed(user, method)
 
 
 def _unlinked(user: User, kept: list[LoginIdentity]) -> None:
@@ -139,21 +143,51 @@ def start_link(user: User, provider: str, ticket: str | None = None) -> str:
     return f"/login/{provider}?link={nonce}"
 
 
-def complete_link(nonce: str, provider: str, subject: str, kind: str = IdentityKind.UPSTREAM) -> User | None:
+def complete_link(
+    nonce: str,
+    method: str,
+    subject: str,
+    kind: str = IdentityKind.UPSTREAM,
+    provider: str | None = None,
+    tenant_id: str | None = None,
+) -> User | None:
     """For the broker's callback: link the account it verified to the user this
-    browser chose it for. None if nothing fitting is waiting (another browser,
-    too late, credentials changed since, or the mailed link was used meanwhile);
-    MethodRefused if a rule forbids it."""
-    raw = sealing.unseal(_LINK_KEY, session.pop(_LINK_KEY, None), LINK_TTL)
+    browser chose ``method`` for. None if nothing fitting is waiting (another
+    browser, too late, credentials changed since, or the mailed link was used
+    meanwhile); MethodRefused if a rule forbids it. ``provider``: where the
+    account is, when not ``method`` itself; ``tenant_id``: the only tenant whose
+    people it may sign in (an AD connection's)."""
+    pending = _pending_link(session.pop(_LINK_KEY, None), nonce, method)
+    user = _link_user(pending)
+    if user is None:
+        return None
+    if tenant_id is not None and user.tenant_id != tenant_id:
+        raise MethodRefused(Refusal.NOT_OFFERED)
+    if pending.get("ticket") and links.consume(PURPOSE, pending["ticket"]) is None:
+        return None
+    link(user, provider or method, subject, kind, method)
+    return user
+
+
+def linking(nonce: str, method: str) -> User | None:
+    """The user this browser chose ``method`` for, still waiting (to show its pages)."""
+    return _link_user(_pending_link(session.get(_LINK_KEY), nonce, method))
+
+
+def _pending_link(sealed: str | None, nonce: str, method: str) -> dict[str, Any]:
+    raw = sealing.unseal(_LINK_KEY, sealed, LINK_TTL)
     pending = json.loads(raw) if raw else {}
-    if not pending or pending.get("nonce") != nonce or pending.get("provider") != provider:
+    if not pending or pending.get("nonce") != nonce or pending.get("provider") != method:
+        return {}
+    return pending
+
+
+def _link_user(pending: dict[str, Any]) -> User | None:
+    if not pending:
         return None
     user = db.session().get(User, pending["uid"])
     if user is None or user.security_stamp != pending["stamp"] or user.status != UserStatus.ACTIVE:
         return None
-    if pending.get("ticket") and links.consume(PURPOSE, pending["ticket"]) is None:
-        return None
-    link(user, provider, subject, kind)
     return user
 
 

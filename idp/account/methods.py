@@ -46,4 +46,6 @@ def current(user: User) -> str:
     if IdentityKind.PASSWORD in kinds or not kinds:
         return PASSWORD.provider
     identity = next(iter(kinds.values()))
+    if identity.kind == IdentityKind.AD:
+        return "ad"  # whichever connection: its provider is the tenant's connection id
     return identity.provider or identity.kind

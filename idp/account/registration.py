@@ -126,18 +126,31 @@ def register_with_password(ticket: str | None, password: str) -> User | None:
     return user
 
 
-def register_with_upstream(ticket: str | None, provider: str, subject: str) -> User | None:
-    """Use the invitation and link the upstream account its broker verified
+def register_with_upstream(
+    ticket: str | None,
+    provider: str,
+    subject: str,
+    kind: str = IdentityKind.UPSTREAM,
+    tenant_id: str | None = None,
+) -> User | None:
+    """Use the invitation and link the upstream or AD account its broker verified
     (manual §1.5). None if the link is no longer good; MethodRefused(TAKEN) if
     that account already signs someone in: the unique (kind, provider, subject)
-    decides, and then nothing is used up."""
+    decides, and then nothing is used up. An AD account (its connection
+    ``provider`` of ``tenant_id``) is for that tenant's people, never its holder."""
+    invited = invited_user(ticket)
+    if invited is not None and kind == IdentityKind.AD:
+        if invited.role == Role.HOLDER:
+            raise MethodRefused(LinkRefusal.HOLDER_AD)
+        if invited.tenant_id != tenant_id:
+            raise MethodRefused(LinkRefusal.NOT_OFFERED)
     session_ = db.session()
     try:
         with session_.begin_nested():
             user = _activated(ticket)
             if user is None:
                 return None
-            user.identities[:] = [LoginIdentity(kind=IdentityKind.UPSTREAM, provider=provider, subject=subject)]
+            user.identities[:] = [LoginIdentity(kind=kind, provider=provider, subject=subject)]
             session_.flush()
     except IntegrityError:
         raise MethodRefused(LinkRefusal.TAKEN) from None

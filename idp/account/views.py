@@ -202,9 +202,11 @@ def reauthenticate(proof: Proof) -> Response | tuple[str, int]:
 
 
 def _upstreams_of(user: User) -> list[methods.Method]:
-    """The upstream accounts ``user`` signs in with that are on offer: each can
-    give the sign-in again instead of a password."""
+    """The upstream or AD accounts ``user`` signs in with that are on offer: each
+    can give the sign-in again instead of a password."""
     linked = {i.provider for i in user.identities if i.kind == IdentityKind.UPSTREAM}
+    if any(i.kind == IdentityKind.AD for i in user.identities):
+        linked.add("ad")
     return [m for m in methods.offered(user.tenant, user.role) if m.provider in linked]
 
 

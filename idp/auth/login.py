@@ -75,12 +75,12 @@ def sign_in(email: str, password: str) -> SignIn:
         return SignIn(Outcome.LINE_REQUIRED, user)
     email_key = throttle.email_key(email)
     if not ok or user is None or identity is None:
-        return _failed(source, email_key, user, "bad_credentials")
+        return count_failure(source, email_key, user, "bad_credentials")
     if user.status == UserStatus.LOCKED or standing.email_locked:
         audit.record("login.failure", user=user, method="pwd", reason="locked")
         return SignIn(Outcome.LOCKED)
     if not user.active:
-        return _failed(source, email_key, user, "inactive")
+        return count_failure(source, email_key, user, "inactive")
     if standing.email_failures:
         throttle.clear(email_key)
     if passwords.needs_rehash(identity.password_hash):
@@ -100,10 +100,14 @@ def line_required(user: User) -> bool:
     return not line_policy.allows(user.tenant, None)
 
 
-def _failed(source: throttle.Source, email_key: str, user: User | None, reason: str) -> SignIn:
+def count_failure(
+    source: throttle.Source, email_key: str, user: User | None, reason: str, method: str = "pwd"
+) -> SignIn:
+    """A wrong password (ours, or a directory's: ``method`` ``ldap``) counts for the
+    source and the account, and the 10th in a row locks the account."""
     throttle.source_failed(source)
     failures = throttle.bump(email_key)
-    audit.record("login.failure", user=user, method="pwd", reason=reason, consecutive=failures)
+    audit.record("login.failure", user=user, method=method, reason=reason, consecutive=failures)
     if failures < throttle.LOCK_AFTER:
         return SignIn(Outcome.BAD_CREDENTIALS)
     if user is not None and lock(user):

@@ -79,7 +79,8 @@ def _login_page(for_account: bool) -> Response | tuple[str, int]:
 
 
 def after_first_factor(user: User, ix: str | None, upstream_amr: list[str] | None = None) -> Response | tuple[str, int]:
-    """After a right password, or an upstream account's sign-in (``upstream_amr``).
+    """After a right password, or an upstream or AD account's sign-in (``upstream_amr``:
+    ``fed``, ``saml`` or ``ldap`` first).
 
     Line authentication decides before anything else: a line-only tenant admits
     only its registered lines, except its holder coming to the account menu to
@@ -88,7 +89,7 @@ def after_first_factor(user: User, ix: str | None, upstream_amr: list[str] | Non
     a factor of ours, so it is not open to an upstream sign-in. A tenant out of
     service admits nobody, except a trial's holder coming to change the plan
     within the grace days (manual §0 ※1), whom the sign-in leads there only."""
-    method = "pwd" if upstream_amr is None else "fed"
+    method = "pwd" if upstream_amr is None else upstream_amr[0]
     if not admission.may_sign_in(user):
         standing = plans.standing(user.tenant)
         audit.record("login.refused", user=user, method=method, reason=standing.value.replace("-", "_"))

@@ -38,6 +38,9 @@ class Failure(StrEnum):
     TOKEN = "token"  # the code was refused at the token endpoint
     ID_TOKEN = "id_token"  # signature, iss, aud, exp/iat or nonce wrong
     UNAVAILABLE = "unavailable"  # the upstream is down, slow or answers nonsense
+    ASSERTION = "assertion"  # a SAML answer that does not verify (signature, audience, destination, times)
+    REPLAY = "replay"  # a SAML assertion that was used already
+    CONNECTION = "connection"  # no Active Directory connection of that id, or not of that kind
 
 
 class BrokerError(Exception):

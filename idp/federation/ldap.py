@@ -117,22 +117,33 @@ def endpoint(url: str) -> tuple[str, int, bool]:
     return parts.hostname, port, parts.scheme == "ldaps"
 
 
+class SettingsError(ValueError):
+    """Settings that cannot work; ``reason`` names the one (the pages word it)."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
 def check_settings(url: str, base_dn: str, bind_dn: str | None, user_attribute: str, plain: bool) -> None:
-    """ValueError naming the first setting that cannot work, before any is stored."""
-    _, _, ldaps = endpoint(url)
+    """SettingsError naming the first setting that cannot work, before any is stored."""
+    try:
+        _, _, ldaps = endpoint(url)
+    except ValueError as e:
+        raise SettingsError("url", str(e)) from None
     if plain and ldaps:
-        raise ValueError("plain LDAP is for ldap:// URLs; ldaps:// is always TLS")
+        raise SettingsError("plain", "plain LDAP is for ldap:// URLs; ldaps:// is always TLS")
     if not base_dn:
-        raise ValueError("the base DN is empty")
-    for label, dn in (("base DN", base_dn), ("bind DN", bind_dn)):
-        if dn is None or (label == "bind DN" and AD_LOGON.fullmatch(dn)):
+        raise SettingsError("base_dn", "the base DN is empty")
+    for reason, label, dn in (("base_dn", "base DN", base_dn), ("bind_dn", "bind DN", bind_dn)):
+        if dn is None or (reason == "bind_dn" and AD_LOGON.fullmatch(dn)):
             continue  # AD also binds by a service account's UPN
         try:
             parse_dn(dn)
         except LDAPException:
-            raise ValueError(f"the {label} is not a distinguished name: {dn!r}") from None
+            raise SettingsError(reason, f"the {label} is not a distinguished name: {dn!r}") from None
     if not ATTRIBUTE.fullmatch(user_attribute):
-        raise ValueError(f"the user attribute is not an attribute name: {user_attribute!r}")
+        raise SettingsError("user_attribute", f"the user attribute is not an attribute name: {user_attribute!r}")
 
 
 def server_for(url: str, plain: bool = False) -> ldap3.Server:

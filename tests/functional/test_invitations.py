@@ -8,9 +8,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
-from idp import clock
-from idp.account import methods
+from idp import clock, db
+from idp.federation import directory
+from idp.models import Tenant
 
 from ..console import idp as console_script
 from ..invite_steps import NEW_PASSWORD, SUBJECT, console, invitation_link, invite, open_link, register
@@ -231,20 +233,20 @@ def test_a_new_tenants_holder_registers_from_the_same_mail(live, mail):
 
 
 @pytest.fixture
-def ad_offered():
-    """Another sign-in method on offer, as its broker registers it (removed afterwards).
-    The upstream accounts register theirs, offered once configured (test_upstream_login.py)."""
-    method = methods.Method("ad", "Active Directory", lambda tenant, role: role != "holder")
-    methods.register(method)
-    yield method
-    methods._METHODS.remove(method)
+def ad_offered(live):
+    """The demo tenant has an Active Directory connection: the AD method is on offer
+    (to everyone but its holder), as the broker registered it."""
+    with live.app.app_context():
+        tenant = db.session().scalar(select(Tenant).where(Tenant.name == "demo"))
+        directory.set_ldap(tenant, "ldaps://dc.corp.example", "DC=corp,DC=example")
+        db.commit()
 
 
 def test_other_methods_come_from_the_registry_and_lead_to_their_sign_in(live, mail, ad_offered):
     invite(console(live), USER)
     browser = open_link(live, invitation_link(live, mail, USER))
     forms = parse_forms(browser.last.text)
-    assert 'data-provider="ad"' in browser.last.text and "Active Directoryで登録" in browser.last.text
+    assert 'data-provider="ad"' in browser.last.text and "Active Directoryアカウントで登録" in browser.last.text
     assert 'data-provider="google"' not in browser.last.text  # an upstream not configured is off
     index = next(i for i, f in enumerate(forms) if f["action"] == "/register/method/ad")
     answer = browser.http.post(
