@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import db
 from .models import AuditEvent, User
+from .operations import metrics
 
 if TYPE_CHECKING:
     from .tenants.gateway import Origin
@@ -58,4 +59,18 @@ def record(
         detail={**_sign_in_detail(event), **detail},
     )
     db.session().add(row)
-    log.info("%s user=%s tenant=%s ip=%s %s", event, row.user_id, row.tenant_id, row.source_ip, row.detail)
+    metrics.count_audit_event(event, row.detail)
+    log.info(
+        "%s",
+        event,
+        extra={
+            "event": event,
+            "audit": {
+                "user_id": row.user_id,
+                "tenant_id": row.tenant_id,
+                "client_id": client_id,
+                "source_ip": row.source_ip,
+                "detail": row.detail,
+            },
+        },
+    )
