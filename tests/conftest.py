@@ -60,8 +60,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
         services.drop_database(services.postgres_url(), _database_name())
 
 
-def make_settings(database_url: str, folder: Path, issuer: str, **extra: str) -> Settings:
-    environ = {
+def provider_environ(database_url: str, folder: Path, issuer: str, **extra: str) -> dict[str, str]:
+    """The IDP_* settings of a test provider, as a server process's environment."""
+    return {
         "IDP_ISSUER": issuer,
         "IDP_DATABASE_URL": database_url,
         "IDP_KEYS_DIR": str(folder / "keys"),
@@ -72,7 +73,10 @@ def make_settings(database_url: str, folder: Path, issuer: str, **extra: str) ->
         "IDP_PASSWORDS_MEMORY_COST": "4096",
         **extra,
     }
-    return load_settings(environ)
+
+
+def make_settings(database_url: str, folder: Path, issuer: str, **extra: str) -> Settings:
+    return load_settings(provider_environ(database_url, folder, issuer, **extra))
 
 
 def empty_database(app: Flask) -> None:
@@ -123,12 +127,8 @@ class Live:
         return Browser(self.url)
 
 
-def start_live(database_url: str, folder: Path, key_template: Path, **extra: str) -> Iterator[Live]:
-    """Serve a provider on a free loopback port in a thread, seeded with the demo data."""
-    shutil.copytree(key_template, folder / "keys", dirs_exist_ok=True)
-    port = services.free_port()
-    url = f"http://127.0.0.1:{port}"
-    settings = make_settings(database_url, folder, url, **extra)
+def seeded_app(settings: Settings) -> Flask:
+    """An application on an emptied database with the demo data."""
     app = create_app(settings)
     empty_database(app)
     with app.app_context():
@@ -136,6 +136,16 @@ def start_live(database_url: str, folder: Path, key_template: Path, **extra: str
 
         seed()
         db.commit()
+    return app
+
+
+def start_live(database_url: str, folder: Path, key_template: Path, **extra: str) -> Iterator[Live]:
+    """Serve a provider on a free loopback port in a thread, seeded with the demo data."""
+    shutil.copytree(key_template, folder / "keys", dirs_exist_ok=True)
+    port = services.free_port()
+    url = f"http://127.0.0.1:{port}"
+    settings = make_settings(database_url, folder, url, **extra)
+    app = seeded_app(settings)
     server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()

@@ -22,7 +22,13 @@ from . import context, health, logs, metrics
 StartResponse = Callable[..., Any]
 NO_STORE = ("Cache-Control", "no-store")
 UNMATCHED = "unmatched"
-STATUS_LINES = {200: "200 OK", 401: "401 Unauthorized", 403: "403 Forbidden", 503: "503 Service Unavailable"}
+STATUS_LINES = {
+    200: "200 OK",
+    401: "401 Unauthorized",
+    403: "403 Forbidden",
+    405: "405 Method Not Allowed",
+    503: "503 Service Unavailable",
+}
 
 
 class Operations:
@@ -54,7 +60,7 @@ class Operations:
             headers = [(k, v) for k, v in headers if k.lower() != "x-request-id"]
             return start_response(status, [*headers, (context.HEADER, state.request_id)], exc_info)
 
-        own = self.own.get(environ.get("PATH_INFO", "")) if environ.get("REQUEST_METHOD") in ("GET", "HEAD") else None
+        own = self.own.get(environ.get("PATH_INFO", ""))
         endpoint = own[0] if own else self._endpoint(environ)
 
         def finish() -> None:
@@ -66,7 +72,7 @@ class Operations:
             context.end()
 
         try:
-            body = own[1](environ, start) if own else self.wsgi_app(environ, start)
+            body = self._own(environ, start, own[1]) if own else self.wsgi_app(environ, start)
         except BaseException:
             finish()
             raise
@@ -80,6 +86,15 @@ class Operations:
         except HTTPException:
             return UNMATCHED
         return str(endpoint)
+
+    def _own(self, environ: dict[str, Any], start: StartResponse, answer: Callable[..., list[bytes]]) -> list[bytes]:
+        """Probes and scrapes are GET (or HEAD, the same without a body); anything
+        else is a plain 405, never a page or the application's form checks."""
+        method = environ.get("REQUEST_METHOD")
+        if method not in ("GET", "HEAD"):
+            return self._json(start, 405, {"error": "method_not_allowed"}, ("Allow", "GET, HEAD"))
+        body = answer(environ, start)
+        return [] if method == "HEAD" else body
 
     def _answer(
         self, start: StartResponse, status: int, body: bytes, content_type: str, *headers: tuple[str, str]
