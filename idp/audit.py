@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from . import db
 from .models import AuditEvent, User
 from .operations import metrics
+from .operations.context import request_id
 
 if TYPE_CHECKING:
     from .tenants.gateway import Origin
@@ -64,6 +65,7 @@ def record(
         "%s",
         event,
         extra={
+            "request_id": request_id(),
             "event": event,
             "audit": {
                 "user_id": row.user_id,
