@@ -4,7 +4,9 @@ import sys
 
 from idp import create_app
 from idp.config import ConfigError
+from idp.operations import logs
 
+logs.configure()
 try:
     app = create_app()
 except ConfigError as e:

@@ -24,7 +24,7 @@ class IdpFlask(Flask):
 
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
-    from . import cli, clock, db, errors, forms, i18n, ratelimit, security
+    from . import cli, clock, db, errors, forms, i18n, operations, ratelimit, security
     from .account.ad_views import bp as account_ad_bp
     from .account.admin_mail_views import bp as admin_mail_bp
     from .account.contract_views import bp as account_contract_bp
@@ -115,4 +115,5 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     errors.init_app(app)
     forms.init_app(app)
     app.wsgi_app = HotPaths(app, app.wsgi_app, security.static_headers(settings.https))
+    operations.init_app(app, security.static_headers(settings.https))
     return app

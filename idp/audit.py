@@ -17,6 +17,8 @@ from sqlalchemy import delete
 
 from . import clock, db
 from .models import AuditEvent, User
+from .operations import metrics
+from .operations.context import request_id
 
 if TYPE_CHECKING:
     from .tenants.gateway import Origin
@@ -62,7 +64,22 @@ def record(
         detail={**_sign_in_detail(event), **detail},
     )
     db.session().add(row)
-    log.info("%s user=%s tenant=%s ip=%s %s", event, row.user_id, row.tenant_id, row.source_ip, row.detail)
+    metrics.count_audit_event(event, row.detail)
+    log.info(
+        "%s",
+        event,
+        extra={
+            "request_id": request_id(),
+            "event": event,
+            "audit": {
+                "user_id": row.user_id,
+                "tenant_id": row.tenant_id,
+                "client_id": client_id,
+                "source_ip": row.source_ip,
+                "detail": row.detail,
+            },
+        },
+    )
 
 
 def purge_expired(now: datetime | None = None) -> int:

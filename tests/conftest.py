@@ -8,6 +8,7 @@ skipped for want of it.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import threading
@@ -25,7 +26,7 @@ from idp.config import Settings, load_settings
 from idp.keys import KeyStore
 from idp.models import Base
 
-from . import services
+from . import secrets, services
 from .adfs import adfs  # noqa: F401 (fixture)
 from .ldap_server import ldap_server, ldap_trusted  # noqa: F401 (fixtures)
 from .rp import Browser, RelyingParty
@@ -38,6 +39,30 @@ BACKENDS = ["sqlite", "postgresql"]
 def _database_name() -> str:
     # Unique per process, so parallel runs and xdist workers never share one.
     return f"idp_test_{os.getpid()}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_secret_in_any_log(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The whole session's look for secrets (tests/secrets.py): the providers'
+    log lines of this process go to a file in the JSON shape they have in
+    production; at the end it and every gunicorn run's output are searched for
+    every secret the tests sent or received."""
+    from idp.operations.logs import JsonFormatter
+
+    from .served import LOGS
+
+    secrets.install()
+    path = tmp_path_factory.mktemp("logs") / "idp.log"
+    handler = logging.FileHandler(path)
+    handler.setFormatter(JsonFormatter())
+    logger = logging.getLogger("idp")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    yield
+    logger.removeHandler(handler)
+    handler.close()
+    found = secrets.leaks([path, *LOGS], secrets.SEEN)
+    assert not found, f"secrets in the logs: {found}"
 
 
 @pytest.fixture(scope="session")

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from .. import db
 from ..hashing import digest, matches, new_token
 from ..models import Client
+from ..operations.context import note_client
 
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt", "none")
 GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
@@ -91,6 +92,7 @@ def find(client_id: str | None) -> OAuthClient | None:
     now = time.monotonic()
     hit = cache.get(client_id)
     if hit is not None and hit[0] > now:
+        note_client(client_id)
         return hit[1]
     model = db.session().scalar(select(Client).where(Client.client_id == client_id))
     if model is None:
@@ -99,6 +101,7 @@ def find(client_id: str | None) -> OAuthClient | None:
     db.session().expunge(model)
     client = OAuthClient(model)
     cache[client_id] = (now + CACHE_SECONDS, client)
+    note_client(client_id)
     return client
 
 

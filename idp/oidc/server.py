@@ -20,6 +20,7 @@ from .. import clock, db
 from ..config import Settings
 from ..hashing import digest, new_token
 from ..models import RevokedJti
+from ..operations import metrics
 from . import clients, store
 from .endpoints import EndSessionEndpoint, IntrospectionEndpoint, RevocationEndpoint
 from .grants import (
@@ -184,6 +185,7 @@ class Server(AuthorizationServer):
             token["scope"] = scope
         if user is not None and include_refresh_token:
             token["refresh_token"] = new_token(32)
+        metrics.count_grant(grant_type)
         return token
 
     def store_token(self, token: dict[str, Any], request: Any) -> None:

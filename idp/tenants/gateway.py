@@ -68,6 +68,12 @@ def client_address(request: Request, proxies: Sequence[Network]) -> str | None:
     return str(_address(hops[0])) if hops else peer
 
 
+def client_of(request: Request, proxies: Sequence[Network]) -> str | None:
+    """The client's address as every log and count names it: the client behind
+    trusted proxies, or the peer itself when their chain is malformed."""
+    return client_address(request, proxies) or request.remote_addr
+
+
 def line_of(request: Request, header: str, proxies: Sequence[Network]) -> str | None:
     """The line number the gateway vouches for, or None. The value itself is
     never logged: from an untrusted sender it is whatever an attacker wrote."""
@@ -127,7 +133,7 @@ def origin() -> Origin:
         peer = request.remote_addr
         g.idp_origin = Origin(
             peer=peer,
-            client=client_address(request, proxies) or peer,
+            client=client_of(request, proxies),
             line=line_of(request, settings.line_header, proxies),
             via_gateway=within(peer, proxies),
         )

@@ -6,16 +6,10 @@ before anything could log them, and only the newest link works."""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import signal
-import subprocess
-import sys
 import threading
 import time
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 import requests
@@ -38,14 +32,13 @@ from ..mfa_steps import (
     sign_in,
 )
 from ..rp import DEMO_HOLDER, DEMO_USER, Browser, callback_params
-from ..services import free_port, wait_until_serving
+from ..served import gunicorn
 from ..transports import code_in
 from .helpers import refresh
 
 NEW_PASSWORD = "Fresh-pass-2027"
 INVALID = 'id="link-invalid"'
 NOTICE_SUBJECT = "【ワークストレージ】2段階認証の登録のリセット"
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _forgot(live, email: str = DEMO_USER) -> Browser:
@@ -265,39 +258,15 @@ def test_the_access_log_holds_no_ticket(tmp_path, key_template):
     engine = db.make_engine(database)
     migrate.upgrade(engine)
     engine.dispose()
-    shutil.copytree(key_template, tmp_path / "keys")
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("IDP_")}
-    env.update(
-        IDP_ISSUER=f"http://127.0.0.1:{port}",
-        IDP_DATABASE_URL=database,
-        IDP_KEYS_DIR=str(tmp_path / "keys"),
-        IDP_VAR_DIR=str(tmp_path / "var"),
-        IDP_SECRET_KEY="test-secret-key-" + "x" * 32,
-        ACCESS_LOG="1",
-        WORKERS="1",
-        HOST="127.0.0.1",
-        PORT=str(port),
-    )
-    log = tmp_path / "gunicorn.log"
-    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-    with log.open("w") as out:
-        server = subprocess.Popen(
-            [gunicorn, "-c", "config/gunicorn.py", "wsgi:app"], cwd=ROOT, env=env, stdout=out, stderr=out
-        )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        wait_until_serving(base, server, log)
+    with gunicorn(database, tmp_path, key_template) as served:
+        base = served.live.url
         tickets = {"/password/reset": "Rst" + "x" * 40, "/unlock": "Unl" + "y" * 40}
         for path, ticket in tickets.items():
             moved = requests.get(f"{base}{path}?ticket={ticket}", allow_redirects=False, timeout=10)
             assert moved.status_code == 303
             followed = requests.get(f"{base}{path}?lang=en&ticket={ticket}", timeout=10)
             assert followed.status_code == 400 and INVALID in followed.text
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(30)
-    text = log.read_text()
+    text = served.log_text()
     for path, ticket in tickets.items():
         assert f'"GET {path}" 303' in text, text
         assert ticket not in text and "ticket=" not in text, text
