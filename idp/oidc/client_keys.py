@@ -106,7 +106,10 @@ def fetched_keys(uri: str, kid: str | None) -> KeySet:
 
 def client_keys(jwks: dict[str, Any] | None, jwks_uri: str | None, kid: str | None) -> KeySet:
     if jwks:
-        return KeySet.import_key_set(jwks)  # type: ignore[arg-type]
+        try:
+            return KeySet.import_key_set(jwks)  # type: ignore[arg-type]
+        except (JoseError, ValueError, TypeError, KeyError):
+            raise KeysUnavailable("unreadable registered JWK set") from None
     if jwks_uri:
         return fetched_keys(jwks_uri, kid)
     raise KeysUnavailable("no keys registered")

@@ -6,6 +6,7 @@ import base64
 import binascii
 import ipaddress
 import re
+import secrets
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import SplitResult, unquote_plus, urlsplit
@@ -315,6 +316,12 @@ def _check_scope(reg: Registration) -> None:
 CHECKS = (_check_name, _check_method, _check_grants, _check_keys, _check_scope)
 
 
+def new_client_id() -> str:
+    """128 random bits in hex: a URL-safe token may begin with "-", which the
+    command line would read as an option (``idp client show -gs5...``)."""
+    return secrets.token_hex(16)
+
+
 def register(reg: Registration) -> tuple[Client, str | None]:
     """Store a client; returns it and, for a confidential client, its secret (shown once)."""
     _check_redirect_uris("redirect URI", reg.redirect_uris, reg.is_public)
@@ -323,7 +330,7 @@ def register(reg: Registration) -> tuple[Client, str | None]:
         check(reg)
     secret = (reg.secret or new_token(32)) if reg.method in SECRET_METHODS else None
     client = Client(
-        client_id=reg.client_id or new_token(16),
+        client_id=reg.client_id or new_client_id(),
         name=reg.name,
         secret_hash=digest(secret) if secret else None,
         token_endpoint_auth_method=reg.method,

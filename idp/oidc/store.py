@@ -157,8 +157,8 @@ def revoke_grant(grant_id: str, reason: str) -> bool:
 
 
 def end_client(client_id: str, reason: str) -> int:
-    """Revoke every grant of a client and drop its unused codes; the number of
-    grants revoked. Their access and refresh tokens fail at their next use."""
+    """Revoke every grant of a client and drop its codes; the number of grants
+    revoked. Their access and refresh tokens fail at their next use."""
     session = db.session()
     session.execute(
         delete(AuthorizationCode)

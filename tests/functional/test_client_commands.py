@@ -4,6 +4,7 @@ and every bad input refused with one line on stderr and a non-zero exit."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -16,6 +17,7 @@ HTTPS_CB = "https://shop.example/cb"
 def test_a_confidential_client_gets_its_secret_once(live):
     client_id, secret = create(live, "--redirect-uri", HTTPS_CB, "--post-logout-redirect-uri", "https://shop.example/")
     assert secret and len(secret) >= 43  # 256 bits, URL-safe base64
+    assert re.fullmatch(r"[0-9a-f]{32}", client_id)  # never read as an option: no leading "-"
     settings = shown(live, client_id)
     assert settings == {
         "client_id": client_id,
