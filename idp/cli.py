@@ -3,9 +3,7 @@ one line on stderr and a non-zero status."""
 
 from __future__ import annotations
 
-import functools
 import sys
-from collections.abc import Callable
 from typing import Any
 
 import click
@@ -17,32 +15,18 @@ from . import audit, clock, db, migrate
 from .account import methods, registration
 from .account.credentials import set_password
 from .auth.password_policy import broken_rules
+from .cli_support import transactional
+from .client_commands import client_group
 from .config import ConfigError
 from .federation import ad_setup
 from .federation import directory as directories
-from .keys import ALGORITHMS, KeyError_
+from .keys import ALGORITHMS
 from .models import AccessRoute, Plan, Role, Tenant, User, UserStatus
-from .oidc import clients
 from .tenants import lines, plans, policy
 
 
 def _settings():  # type: ignore[no-untyped-def]
     return current_app.extensions["idp.settings"]
-
-
-def transactional(f: Callable[..., Any]) -> Callable[..., Any]:
-    """Run a command in one transaction; domain errors become one-line failures."""
-
-    @functools.wraps(f)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            result = f(*args, **kwargs)
-            db.commit()
-            return result
-        except (KeyError_, ValueError, LookupError, OSError) as e:
-            raise click.ClickException(str(e)) from None
-
-    return wrapper
 
 
 # -- db -------------------------------------------------------------------------
@@ -119,7 +103,7 @@ def keys_prune() -> None:
     click.echo(f"retired {len(retired)} key(s)")
 
 
-# -- tenants, users, clients ----------------------------------------------------------
+# -- tenants and users ----------------------------------------------------------
 
 
 def find_tenant(ref: str) -> Tenant:
@@ -361,40 +345,6 @@ def user_list(tenant_ref: str) -> None:
     for user in users:
         method = methods.current(user) if user.identities else "-"
         click.echo(f"{user.email}\t{user.role}\t{method}\t{user.status}")
-
-
-@click.group("client")
-def client_group() -> None:
-    """Relying parties and machine clients."""
-
-
-@client_group.command("create")
-@click.option("--name", required=True)
-@click.option("--redirect-uri", "redirect_uris", multiple=True)
-@click.option("--public", is_flag=True, help="a public client (PKCE, no secret)")
-@click.option("--grant", "grants", multiple=True, type=click.Choice(clients.GRANT_TYPES))
-@click.option("--post-logout-redirect-uri", "post_logout_uris", multiple=True, help="default: the redirect URIs")
-@transactional
-def client_create(
-    name: str, redirect_uris: tuple[str, ...], public: bool, grants: tuple[str, ...], post_logout_uris: tuple[str, ...]
-) -> None:
-    """Register a client; prints client_id and, for confidential clients, the secret once.
-    Redirect URIs follow the registration's rules (idp/oidc/clients.py)."""
-    grant_types = list(grants) or ["authorization_code", "refresh_token"]
-    if "authorization_code" in grant_types and not redirect_uris:
-        raise ValueError("--redirect-uri is required for the authorization_code grant")
-    registration = clients.Registration(
-        name=name,
-        redirect_uris=list(redirect_uris),
-        grant_types=grant_types,
-        public=public,
-        post_logout_redirect_uris=list(post_logout_uris),
-    )
-    client, secret = clients.register(registration)
-    audit.record("client.created", client_id=client.client_id)
-    click.echo(f"client_id: {client.client_id}")
-    if secret:
-        click.echo(f"client_secret: {secret}")
 
 
 @click.command("demo")

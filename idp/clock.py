@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta, timezone
 
 _offset = timedelta()
@@ -15,6 +16,12 @@ def now() -> datetime:
 
 def timestamp() -> int:
     return int(now().timestamp())
+
+
+def monotonic() -> float:
+    """Seconds for measuring short intervals (caches): never steps back with the
+    system clock, yet moves with ``advance``."""
+    return time.monotonic() + _offset.total_seconds()
 
 
 def advance(delta: timedelta) -> None:

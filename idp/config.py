@@ -138,6 +138,7 @@ class Settings:
     trial_days: int
     plan_change_grace_days: int
     keep_cancelled_days: int
+    client_secret_grace_hours: int
     source_failure_limit: int
     trusted_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
     line_header: str
@@ -302,6 +303,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
             "IDP_TENANTS_PLAN_CHANGE_GRACE_DAYS", v[("tenants", "plan_change_grace_days")], 0
         ),
         keep_cancelled_days=_positive("IDP_TENANTS_KEEP_CANCELLED_DAYS", v[("tenants", "keep_cancelled_days")], 0),
+        client_secret_grace_hours=_positive("IDP_CLIENTS_SECRET_GRACE_HOURS", v[("clients", "secret_grace_hours")], 0),
         source_failure_limit=_positive("IDP_SECURITY_SOURCE_FAILURE_LIMIT", v[("security", "source_failure_limit")]),
         trusted_networks=_networks(v[("security", "trusted_networks")], "IDP_SECURITY_TRUSTED_NETWORKS"),
         line_header=v[("line", "header")],

@@ -6,19 +6,20 @@ import base64
 import binascii
 import ipaddress
 import re
-import time
+import secrets
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote_plus, urlsplit
+from urllib.parse import SplitResult, unquote_plus, urlsplit
 
 from authlib.oauth2.rfc6749 import ClientMixin, OAuth2Request, list_to_scope, scope_to_list
 from flask import current_app
 from sqlalchemy import select
 
-from .. import db
+from .. import clock, db
 from ..hashing import digest, matches, new_token
 from ..models import Client
 from ..operations.context import note_client
+from .client_keys import public_key_set
 
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt", "none")
 GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
@@ -62,7 +63,15 @@ class OAuthClient(ClientMixin):
         return uri in self.model.post_logout_redirect_uris
 
     def check_client_secret(self, client_secret: str) -> bool:
-        return matches(client_secret, self.model.secret_hash)
+        """The current secret, or the one before it while its grace lasts
+        (``idp client rotate-secret``). Anything else is checked again against
+        the stored registration, which the cache may not have caught up with:
+        so a new secret works at once on every worker, and a previous secret
+        that a second rotation dropped stops at once."""
+        if matches(client_secret, self.model.secret_hash):
+            return True
+        stored = load(self.client_id)
+        return stored is not None and secret_matches(stored.model, client_secret)
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
         return method == self.model.token_endpoint_auth_method
@@ -76,33 +85,52 @@ class OAuthClient(ClientMixin):
         return grant_type in self.model.grant_types
 
 
+def secret_matches(model: Client, secret: str) -> bool:
+    current = matches(secret, model.secret_hash)
+    previous = matches(secret, model.previous_secret_hash)  # compared either way: the same time
+    expires = model.previous_secret_expires_at
+    return current or (previous and expires is not None and expires > clock.now())
+
+
 CACHE_SECONDS = 5.0
+
+
+def _cache() -> dict[str, tuple[float, OAuthClient]]:
+    return current_app.extensions.setdefault("idp.client_cache", {})
 
 
 def find(client_id: str | None) -> OAuthClient | None:
     """The client, from a per-process cache of a few seconds: every token request
     authenticates a client, and a database round trip per grant would cost more
-    than the grant. A changed secret or registration takes effect within
-    CACHE_SECONDS on every worker."""
+    than the grant. A changed registration, or a deleted client, takes effect
+    within CACHE_SECONDS on every worker (secrets: see check_client_secret)."""
     # Longer than the column, or with a NUL that PostgreSQL cannot compare:
     # no such client, without asking the database.
     if not client_id or len(client_id) > 100 or "\x00" in client_id:
         return None
-    cache: dict[str, tuple[float, OAuthClient]] = current_app.extensions.setdefault("idp.client_cache", {})
-    now = time.monotonic()
-    hit = cache.get(client_id)
-    if hit is not None and hit[0] > now:
+    hit = _cache().get(client_id)
+    if hit is not None and hit[0] > clock.monotonic():
         note_client(client_id)
         return hit[1]
+    return load(client_id)
+
+
+def load(client_id: str) -> OAuthClient | None:
+    """The client as stored now, put in the cache."""
     model = db.session().scalar(select(Client).where(Client.client_id == client_id))
     if model is None:
-        cache.pop(client_id, None)
+        _cache().pop(client_id, None)
         return None
     db.session().expunge(model)
     client = OAuthClient(model)
-    cache[client_id] = (now + CACHE_SECONDS, client)
+    _cache()[client_id] = (clock.monotonic() + CACHE_SECONDS, client)
     note_client(client_id)
     return client
+
+
+def still_registered(client_id: str) -> bool:
+    """Asked of the database, not the cache: a deleted client's tokens stop at once."""
+    return db.session().scalar(select(Client.id).where(Client.client_id == client_id)) is not None
 
 
 def basic_credentials(header: str | None) -> tuple[str, str] | None:
@@ -150,12 +178,24 @@ class Registration:
     post_logout_redirect_uris: list[str] = field(default_factory=list)
     auth_method: str | None = None
     jwks: dict[str, Any] | None = None
+    jwks_uri: str | None = None
     id_token_alg: str | None = None
+
+    @property
+    def method(self) -> str:
+        return self.auth_method or ("none" if self.public else "client_secret_basic")
+
+    @property
+    def is_public(self) -> bool:
+        return self.public or self.auth_method == "none"
 
 
 # RFC 8252 §7.1: a private-use scheme is a reverse domain name, e.g. com.example.app.
 PRIVATE_USE_SCHEME = re.compile(r"[a-z][a-z0-9+\-]*(\.[a-z0-9][a-z0-9+\-]*)+")
 MAX_URI_LENGTH = 2000
+# RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
+SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
+SECRET_METHODS = ("client_secret_basic", "client_secret_post")
 
 
 def _is_loopback(host: str) -> bool:
@@ -167,30 +207,43 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def redirect_uri_problem(uri: str, public: bool) -> str | None:
-    """Why ``uri`` cannot be registered as a (post-logout) redirect URI, or None.
-
-    https anywhere; http only to this machine (RFC 8252 §7.3, loopback);
-    for native apps, which are public clients, a private-use scheme
-    (RFC 8252 §7.1). No fragment (RFC 6749 §3.1.2), no user name or password,
-    nothing else (``javascript:``, ``data:``, ``file:``)."""
+def _split_uri(uri: str) -> tuple[SplitResult | None, str | None]:
+    """The URI's parts, or why it is no URI to register: spaces, control
+    characters, a fragment (RFC 6749 §3.1.2), a user name or password."""
     if len(uri) > MAX_URI_LENGTH or "\\" in uri or any(c.isspace() or not c.isprintable() for c in uri):
-        return "must be a URI without spaces, backslashes or control characters"
+        return None, "must be a URI without spaces, backslashes or control characters"
     try:
         parts = urlsplit(uri)
         parts.port  # noqa: B018 - raises ValueError for a port out of range
     except ValueError:
-        return "is not a valid URI"
-    scheme = parts.scheme.lower()
+        return None, "is not a valid URI"
     if "#" in uri:
-        return "must not have a fragment"
+        return None, "must not have a fragment"
     if "@" in parts.netloc:
-        return "must not carry a user name or password"
-    if scheme == "https":
+        return None, "must not carry a user name or password"
+    return parts, None
+
+
+def _web_problem(parts: SplitResult) -> str | None:
+    """https anywhere; http only to this machine (RFC 8252 §7.3, loopback)."""
+    if parts.scheme.lower() == "https":
         return None if parts.hostname else "must name a host"
-    if scheme == "http":
-        loopback = parts.hostname is not None and _is_loopback(parts.hostname)
-        return None if loopback else "may use http only for 127.0.0.1, ::1 or localhost"
+    loopback = parts.hostname is not None and _is_loopback(parts.hostname)
+    return None if loopback else "may use http only for 127.0.0.1, ::1 or localhost"
+
+
+def redirect_uri_problem(uri: str, public: bool) -> str | None:
+    """Why ``uri`` cannot be registered as a (post-logout) redirect URI, or None.
+
+    A web URI (``_web_problem``); for native apps, which are public clients, a
+    private-use scheme (RFC 8252 §7.1); nothing else (``javascript:``,
+    ``data:``, ``file:``)."""
+    parts, problem = _split_uri(uri)
+    if parts is None:
+        return problem
+    scheme = parts.scheme.lower()
+    if scheme in ("https", "http"):
+        return _web_problem(parts)
     if PRIVATE_USE_SCHEME.fullmatch(scheme):
         if not public:
             return "may use a private-use scheme only for a public (native) client"
@@ -199,35 +252,97 @@ def redirect_uri_problem(uri: str, public: bool) -> str | None:
     return "must be https, http to a loopback address, or a native app's reverse-domain scheme"
 
 
+def jwks_uri_problem(uri: str) -> str | None:
+    """Why the provider will not fetch keys from ``uri``: https, or http on loopback."""
+    parts, problem = _split_uri(uri)
+    if parts is None:
+        return problem
+    if parts.scheme.lower() not in ("https", "http"):
+        return "must be https, or http to a loopback address"
+    return _web_problem(parts)
+
+
 def _check_redirect_uris(name: str, uris: list[str], public: bool) -> None:
     for uri in uris:
         if problem := redirect_uri_problem(uri, public):
             raise ValueError(f"{name} {uri!r} {problem}")
 
 
-def register(reg: Registration) -> tuple[Client, str | None]:
-    """Store a client; returns it and, for a confidential client, its secret (shown once)."""
-    _check_redirect_uris("redirect URI", reg.redirect_uris, reg.public)
-    _check_redirect_uris("post-logout redirect URI", reg.post_logout_redirect_uris, reg.public)
+def _check_name(reg: Registration) -> None:
+    if not reg.name.strip() or len(reg.name) > 200 or not reg.name.isprintable():
+        raise ValueError("the name must be 1 to 200 printable characters")
+
+
+def _check_method(reg: Registration) -> None:
+    if reg.method not in AUTH_METHODS:
+        raise ValueError(f"unsupported token endpoint auth method {reg.method!r}")
+    if reg.public and reg.method != "none":
+        raise ValueError(f"a public client has no secret and no keys: its auth method is none, not {reg.method!r}")
+
+
+def _check_grants(reg: Registration) -> None:
+    if not reg.grant_types:
+        raise ValueError("give at least one grant type")
     for grant in reg.grant_types:
         if grant not in GRANT_TYPES:
             raise ValueError(f"unsupported grant type {grant!r}")
-    method = reg.auth_method or ("none" if reg.public else "client_secret_basic")
-    if method not in AUTH_METHODS:
-        raise ValueError(f"unsupported token endpoint auth method {method!r}")
-    secret = None
-    if method in ("client_secret_basic", "client_secret_post"):
-        secret = reg.secret or new_token(32)
+    if reg.is_public and "client_credentials" in reg.grant_types:
+        raise ValueError("a public client cannot use the client_credentials grant")
+    if "authorization_code" in reg.grant_types and not reg.redirect_uris:
+        raise ValueError("a redirect URI is required for the authorization_code grant")
+
+
+def _check_keys(reg: Registration) -> None:
+    """private_key_jwt (RFC 7523 §2.2) needs its public keys, given or published;
+    any other method has no use for them."""
+    if reg.method != "private_key_jwt":
+        if reg.jwks or reg.jwks_uri:
+            raise ValueError("keys (jwks, jwks_uri) are for the private_key_jwt auth method only")
+        return
+    if bool(reg.jwks) == bool(reg.jwks_uri):
+        raise ValueError("private_key_jwt needs its public keys: a jwks_uri or a JWK set, one of the two")
+    if reg.jwks_uri and (problem := jwks_uri_problem(reg.jwks_uri)):
+        raise ValueError(f"jwks_uri {reg.jwks_uri!r} {problem}")
+    if reg.jwks:
+        try:
+            reg.jwks = public_key_set(reg.jwks)
+        except ValueError as err:
+            raise ValueError(f"the JWK set {err}") from None
+
+
+def _check_scope(reg: Registration) -> None:
+    tokens = reg.scope.split(" ")
+    if not reg.scope or not all(SCOPE_TOKEN.fullmatch(t) for t in tokens):
+        raise ValueError(f"scope {reg.scope!r} must be scope names separated by single spaces (RFC 6749 §3.3)")
+
+
+CHECKS = (_check_name, _check_method, _check_grants, _check_keys, _check_scope)
+
+
+def new_client_id() -> str:
+    """128 random bits in hex: a URL-safe token may begin with "-", which the
+    command line would read as an option (``idp client show -gs5...``)."""
+    return secrets.token_hex(16)
+
+
+def register(reg: Registration) -> tuple[Client, str | None]:
+    """Store a client; returns it and, for a confidential client, its secret (shown once)."""
+    _check_redirect_uris("redirect URI", reg.redirect_uris, reg.is_public)
+    _check_redirect_uris("post-logout redirect URI", reg.post_logout_redirect_uris, reg.is_public)
+    for check in CHECKS:
+        check(reg)
+    secret = (reg.secret or new_token(32)) if reg.method in SECRET_METHODS else None
     client = Client(
-        client_id=reg.client_id or new_token(16),
+        client_id=reg.client_id or new_client_id(),
         name=reg.name,
         secret_hash=digest(secret) if secret else None,
-        token_endpoint_auth_method=method,
+        token_endpoint_auth_method=reg.method,
         redirect_uris=list(reg.redirect_uris),
         post_logout_redirect_uris=list(reg.post_logout_redirect_uris or reg.redirect_uris),
         grant_types=list(reg.grant_types),
         scope=reg.scope,
         jwks=reg.jwks,
+        jwks_uri=reg.jwks_uri,
         id_token_signed_response_alg=reg.id_token_alg,
     )
     db.session().add(client)

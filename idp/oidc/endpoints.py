@@ -20,7 +20,7 @@ from .. import clock, db
 from ..auth.proof import Proof
 from ..hashing import digest
 from ..models import RefreshToken, RevokedJti
-from . import store
+from . import clients, store
 from .claims import user_claims
 
 
@@ -66,6 +66,8 @@ def access_token_info(token: str) -> TokenInfo | None:
         if live is None:
             return None
         proof = store.proof_of(*live)
+    elif not clients.still_registered(claims["client_id"]):
+        return None  # a deleted client's own (client credentials) token
     return TokenInfo(
         kind="access_token",
         client_id=claims["client_id"],

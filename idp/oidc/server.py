@@ -12,7 +12,9 @@ from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
 from authlib.oauth2.rfc9207 import IssuerParameter
 from flask import Flask
 from flask import request as http_request
+from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
+from joserfc.jws import extract_compact
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
@@ -21,7 +23,7 @@ from ..config import Settings
 from ..hashing import digest, new_token
 from ..models import RevokedJti
 from ..operations import metrics
-from . import clients, store
+from . import client_keys, clients, store
 from .endpoints import EndSessionEndpoint, IntrospectionEndpoint, RevocationEndpoint
 from .grants import (
     AuthorizationCodeGrant,
@@ -51,9 +53,12 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
         return [self.settings.issuer + "/token", self.settings.issuer]
 
     def resolve_client_public_key(self, client: Any) -> KeySet:
-        if not client.model.jwks:
-            raise InvalidClientError(description="the client has no registered keys")
-        return KeySet.import_key_set(client.model.jwks)
+        """The registered set, or the one at the client's jwks_uri, fetched
+        again when the assertion names a key it lacks (client_keys)."""
+        try:
+            return client_keys.client_keys(client.model.jwks, client.model.jwks_uri, _assertion_kid())
+        except client_keys.KeysUnavailable:
+            raise InvalidClientError(description="the client's keys are not available") from None
 
     def validate_jti(self, claims: Any, jti: Any) -> bool:
         # Remembered until the assertion expires, as a revoked-token row, so a
@@ -73,6 +78,16 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
         except IntegrityError:
             return False
         return True
+
+
+def _assertion_kid() -> str | None:
+    """The kid in the header of this request's client assertion (already parsed
+    once by authlib, which does not hand the header on)."""
+    try:
+        kid = extract_compact(http_request.form["client_assertion"].encode()).protected.get("kid")
+    except (KeyError, JoseError, ValueError, UnicodeError):
+        return None
+    return kid if isinstance(kid, str) else None
 
 
 class UnsupportedResponseType(OAuth2Error):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from .. import clock, db
 from ..auth.proof import Proof
@@ -161,6 +161,23 @@ def revoke_grant(grant_id: str, reason: str) -> bool:
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1
+
+
+def end_client(client_id: str, reason: str) -> int:
+    """Revoke every grant of a client and drop its codes; the number of grants
+    revoked. Their access and refresh tokens fail at their next use."""
+    session = db.session()
+    session.execute(
+        delete(AuthorizationCode)
+        .where(AuthorizationCode.client_id == client_id)
+        .execution_options(synchronize_session=False)
+    )
+    return session.execute(
+        update(Grant)
+        .where(Grant.client_id == client_id, Grant.revoked_at.is_(None))
+        .values(revoked_at=clock.now(), revoked_reason=reason)
+        .execution_options(synchronize_session=False)
+    ).rowcount
 
 
 def active_user(user_id: str) -> User | None:
