@@ -25,6 +25,8 @@ NAMES = re.compile(
     r"(.*password.*|.*secret|.*token|code|ticket|client_assertion|code_verifier|id_token_hint|recovery_code)"
 )
 MIN_LENGTH = 8
+# Cookies that hold no credential: the remembered AD connection id (mailed, shown, in URLs).
+PUBLIC_COOKIES = re.compile(r"(__Host-)?idp_ad")
 SEEN: set[str] = set()
 
 
@@ -63,12 +65,15 @@ def harvest_request(prepared: requests.PreparedRequest) -> None:
         _from_params(_pairs(body))
     _from_authorization(prepared.headers.get("Authorization", ""))
     for crumb in prepared.headers.get("Cookie", "").split(";"):
-        _keep(crumb.partition("=")[2].strip())
+        name, _, value = crumb.partition("=")
+        if not PUBLIC_COOKIES.fullmatch(name.strip()):
+            _keep(value.strip())
 
 
 def harvest_response(response: requests.Response) -> None:
     for cookie in response.cookies:
-        _keep(cookie.value)
+        if not PUBLIC_COOKIES.fullmatch(cookie.name):
+            _keep(cookie.value)
     _from_params(_pairs(urlsplit(response.headers.get("Location", "")).query))
     if response.headers.get("Content-Type", "").startswith("application/json"):
         try:

@@ -136,11 +136,19 @@ def ldap_login(connection_id: str) -> Response | str | tuple[str, int]:
             failure = Failure.UNAVAILABLE if bound.failure == ldap.LdapFailure.UNAVAILABLE else Failure.CONNECTION
             return _failed(connection_id, BrokerError(failure, bound.detail), "ldap")
         assert bound.outcome is not None
-        error = outcome_message(bound.outcome)
+        error = _ldap_message(bound.outcome)
         status = 429 if bound.outcome == Outcome.THROTTLED else 401
     elif form.is_submitted():
-        error, status = str(PAGE_EXPIRED) if form.csrf_token.errors else outcome_message(Outcome.BAD_CREDENTIALS), 400
+        error, status = str(PAGE_EXPIRED) if form.csrf_token.errors else _ldap_message(Outcome.BAD_CREDENTIALS), 400
     return render_template("federation/ad_ldap.html", form=form, error=error), status
+
+
+def _ldap_message(outcome: Outcome) -> str:
+    """As the password sign-in answers, but this page asks for a user name, not an email."""
+    return str(WRONG_USER_NAME) if outcome == Outcome.BAD_CREDENTIALS else outcome_message(outcome)
+
+
+WRONG_USER_NAME = _l("The user name or password is incorrect.")
 
 
 # -- SAML: the service provider's metadata and assertion consumer ---------------------------
