@@ -4,6 +4,7 @@ answers only the bearer of IDP_METRICS_TOKEN or, without one, loopback peers."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -80,7 +81,11 @@ def test_counts_add_up_across_two_workers(two_workers):
     assert value(counts, "idp_http_requests_total", endpoint="oidc.jwks", status="200") == 1
     # Label values are endpoint names, never raw paths, whatever was asked for.
     requests.get(url + "/no/such/path?x=1", timeout=TIMEOUT)
-    counts = scrape(url)
+    # A request is counted as its worker closes it, just after the answer left.
+    deadline = time.monotonic() + 10
+    while value(counts := scrape(url), "idp_http_requests_total", endpoint="unmatched", status="404") < 1:
+        assert time.monotonic() < deadline, "the 404 was never counted"
+        time.sleep(0.05)
     assert value(counts, "idp_http_requests_total", endpoint="unmatched", status="404") == 1
     endpoints = {dict(labels).get("endpoint", "") for _, labels in counts}
     assert not any(e.startswith("/") for e in endpoints), endpoints

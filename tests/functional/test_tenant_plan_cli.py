@@ -79,6 +79,6 @@ def test_a_trial_from_creation_to_removal(live: Live):
         since = clock.now() - timedelta(days=live.settings.keep_cancelled_days, minutes=1)
         db.session().execute(update(Tenant).where(Tenant.name == "acme").values(cancelled_at=since))
         db.commit()
-    assert _ok(live, "tenant", "purge").splitlines() == ["removed acme", "purged 1 tenant(s)"]
+    assert _ok(live, "tenant", "purge").splitlines()[:2] == ["removed acme", "purged 1 tenant(s)"]
     assert "no tenant named 'acme'" in _refused(live, "tenant", "show", "acme")
     assert _shown(live, "demo")["status"] == "active"
