@@ -23,16 +23,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-import ldap3
 from flask import current_app
-from ldap3.core.exceptions import LDAPException
-from ldap3.utils.conv import escape_filter_chars
-from ldap3.utils.dn import parse_dn
 
 from ..models import Directory
 from .directory import bind_password
+
+# ldap3 is imported where it is used: a worker that never binds to a directory
+# does not carry it.
+if TYPE_CHECKING:
+    import ldap3
 
 log = logging.getLogger("idp.federation.ldap")
 
@@ -75,6 +77,8 @@ def authenticate(directory: Directory, username: str, password: str) -> LdapAcco
     against userPrincipalName. Nobody, several people or a wrong password give
     the same CREDENTIALS after the same work: when nobody is found, a bind as a
     DN that cannot exist takes the place of the person's bind."""
+    from ldap3.core.exceptions import LDAPException
+
     username = username.strip()
     if not username or not password:
         # A simple bind with a name and no password is an unauthenticated bind,
@@ -127,6 +131,9 @@ class SettingsError(ValueError):
 
 def check_settings(url: str, base_dn: str, bind_dn: str | None, user_attribute: str, plain: bool) -> None:
     """SettingsError naming the first setting that cannot work, before any is stored."""
+    from ldap3.core.exceptions import LDAPException
+    from ldap3.utils.dn import parse_dn
+
     try:
         _, _, ldaps = endpoint(url)
     except ValueError as e:
@@ -148,6 +155,8 @@ def check_settings(url: str, base_dn: str, bind_dn: str | None, user_attribute: 
 
 def server_for(url: str, plain: bool = False) -> ldap3.Server:
     """The directory at ``url``, TLS verified unless ``plain`` (ldap:// only)."""
+    import ldap3
+
     try:
         host, port, ldaps = endpoint(url)
     except ValueError as e:
@@ -161,6 +170,9 @@ def server_for(url: str, plain: bool = False) -> ldap3.Server:
 @contextmanager
 def _connection(directory: Directory) -> Iterator[ldap3.Connection]:
     """A connection, TLS started, bound as the service account (anonymous without one)."""
+    import ldap3
+    from ldap3.core.exceptions import LDAPException
+
     if not directory.ldap_base_dn:
         raise LdapError(LdapFailure.MISCONFIGURED, "no base DN")
     server = server_for(directory.ldap_url or "", directory.ldap_plain)
@@ -195,6 +207,8 @@ def _connection(directory: Directory) -> Iterator[ldap3.Connection]:
 def user_filter(attribute: str, username: str) -> str:
     """(&(objectClass=user)(attribute=username)), or userPrincipalName too for a
     name with '@'; every value escaped by ldap3 (RFC 4515 §3)."""
+    from ldap3.utils.conv import escape_filter_chars
+
     if not ATTRIBUTE.fullmatch(attribute):
         raise LdapError(LdapFailure.MISCONFIGURED, "the user attribute is not an attribute name")
     value = escape_filter_chars(username)
@@ -206,6 +220,8 @@ def user_filter(attribute: str, username: str) -> str:
 
 def _find(conn: ldap3.Connection, directory: Directory, username: str) -> dict | None:
     """The one entry the name finds; None for nobody or several."""
+    import ldap3
+
     found = conn.search(
         directory.ldap_base_dn,
         user_filter(directory.ldap_user_attribute or "sAMAccountName", username),

@@ -26,23 +26,24 @@ import base64
 import binascii
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import requests
 from cryptography import x509
 from flask import current_app
-from onelogin.saml2.auth import OneLogin_Saml2_Auth
-from onelogin.saml2.constants import OneLogin_Saml2_Constants as C
-from onelogin.saml2.idp_metadata_parser import OneLogin_Saml2_IdPMetadataParser
-from onelogin.saml2.response import OneLogin_Saml2_Response
-from onelogin.saml2.settings import OneLogin_Saml2_Settings
 
 from .. import clock
 from ..config import Settings
 from ..models import Directory
 from .broker import BrokerError, Failure
 from .sp_keys import sp_key
+
+# python3-saml (with lxml and xmlsec) is imported where it is used: a worker
+# that never serves an AD sign-in does not carry it (about 11 MB resident).
+if TYPE_CHECKING:
+    from onelogin.saml2.response import OneLogin_Saml2_Response
+    from onelogin.saml2.settings import OneLogin_Saml2_Settings
 
 NAME_CLAIM = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name"
 EMAIL_CLAIM = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress"
@@ -89,6 +90,8 @@ def read_metadata(data: bytes) -> IdpMetadata:
     """Check ADFS federation metadata; MetadataError says what is wrong."""
     if len(data) > _settings().ad_metadata_max_bytes:
         raise MetadataError("too_big")
+    from onelogin.saml2.idp_metadata_parser import OneLogin_Saml2_IdPMetadataParser
+
     try:
         text = data.decode("utf-8-sig")
         parsed = OneLogin_Saml2_IdPMetadataParser.parse(text)
@@ -156,6 +159,9 @@ def _request_data(directory: Directory, post: dict[str, str] | None = None) -> d
 
 
 def _onelogin_settings(directory: Directory, with_idp: bool = True) -> OneLogin_Saml2_Settings:
+    from onelogin.saml2.constants import OneLogin_Saml2_Constants as C
+    from onelogin.saml2.settings import OneLogin_Saml2_Settings
+
     key = sp_key(_settings())
     values: dict[str, Any] = {
         "strict": True,
@@ -201,6 +207,8 @@ def authn_request(directory: Directory, force: bool) -> tuple[str, str]:
     """The IdP's address carrying a signed AuthnRequest, and the request's ID.
     ``force``: ForceAuthn, the person signs in again at ADFS (re-authentication,
     a login-method change, a relying party's prompt=login)."""
+    from onelogin.saml2.auth import OneLogin_Saml2_Auth
+
     auth = OneLogin_Saml2_Auth(_request_data(directory), _onelogin_settings(directory))
     url = auth.login(return_to=directory.connection_id, force_authn=force, set_nameid_policy=False)
     return url, auth.get_last_request_id()
@@ -217,6 +225,8 @@ def verify(directory: Directory, saml_response: str | None) -> Assertion:
     """The answer posted to the ACS, verified; BrokerError otherwise."""
     if not saml_response or len(saml_response) > 256 * 1024:
         raise _failure("no SAMLResponse")
+    from onelogin.saml2.response import OneLogin_Saml2_Response
+
     settings = _onelogin_settings(directory)
     try:
         response = OneLogin_Saml2_Response(settings, saml_response)
