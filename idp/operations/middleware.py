@@ -8,11 +8,13 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterable
+from functools import lru_cache
 from typing import Any
 
 from flask import Flask
 from prometheus_client import CONTENT_TYPE_LATEST
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Map
 from werkzeug.wrappers import Request
 from werkzeug.wsgi import ClosingIterator
 
@@ -29,6 +31,15 @@ STATUS_LINES = {
     405: "405 Method Not Allowed",
     503: "503 Service Unavailable",
 }
+
+
+@lru_cache(maxsize=2048)
+def _matched(url_map: Map, path: str, method: str) -> str:
+    try:
+        endpoint, _ = url_map.bind("localhost").match(path, method=method)
+    except HTTPException:
+        return UNMATCHED
+    return str(endpoint)
 
 
 class Operations:
@@ -61,7 +72,7 @@ class Operations:
             return start_response(status, [*headers, (context.HEADER, state.request_id)], exc_info)
 
         own = self.own.get(environ.get("PATH_INFO", ""))
-        endpoint = own[0] if own else self._endpoint(environ)
+        endpoint = own[0] if own else self._endpoint(environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", ""))
 
         def finish() -> None:
             status = answered.get("status", 500)
@@ -78,14 +89,11 @@ class Operations:
             raise
         return ClosingIterator(body, finish)
 
-    def _endpoint(self, environ: dict[str, Any]) -> str:
+    def _endpoint(self, path: str, method: str) -> str:
         """The Flask endpoint the request maps to, never its raw path (which is
-        unbounded and may be anything a scanner tries)."""
-        try:
-            endpoint, _ = self.app.url_map.bind_to_environ(environ).match()
-        except HTTPException:
-            return UNMATCHED
-        return str(endpoint)
+        unbounded and may be anything a scanner tries). Matched once per path and
+        method a worker meets (bounded: the least recent go first)."""
+        return _matched(self.app.url_map, path, method)
 
     def _own(self, environ: dict[str, Any], start: StartResponse, answer: Callable[..., list[bytes]]) -> list[bytes]:
         """Probes and scrapes are GET (or HEAD, the same without a body); anything

@@ -19,7 +19,7 @@ import ipaddress
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from flask import Request, current_app, g, has_request_context, request
 from sqlalchemy import select
@@ -34,6 +34,9 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 MAX_VALUE = 32
 
 
+# Parsed once per address a worker meets (a few peers and proxies, mostly): every
+# request asks about its peer more than once.
+@lru_cache(maxsize=4096)
 def _address(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
         address = ipaddress.ip_address(value.strip().strip("[]"))
