@@ -36,10 +36,10 @@ def environment(port: int, workdir: Path) -> dict[str, str]:
     }
 
 
-def recreate_database() -> None:
+def recreate_database(name: str = DATABASE) -> None:
     # FORCE ends the connections a killed earlier run may have left behind.
-    run([*PG, "-d", "postgres", "-c", f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"])
-    run([*PG, "-d", "postgres", "-c", f"CREATE DATABASE {DATABASE}"])
+    run([*PG, "-d", "postgres", "-c", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"])
+    run([*PG, "-d", "postgres", "-c", f"CREATE DATABASE {name}"])
 
 
 def idp(env: dict[str, str], *args: str) -> str:
@@ -65,9 +65,9 @@ def ensure_es256_active(env: dict[str, str]) -> None:
     raise BenchError(f"no active {ALG} key after rotating:\n{idp(env, 'keys', 'list')}")
 
 
-def prepare(env: dict[str, str]) -> None:
-    log(f"creating PostgreSQL database {DATABASE}, migrations, demo data, {ALG} key")
-    recreate_database()
+def prepare(env: dict[str, str], name: str = DATABASE) -> None:
+    log(f"creating PostgreSQL database {name}, migrations, demo data, {ALG} key")
+    recreate_database(name)
     idp(env, "db", "upgrade")
     idp(env, "demo")
     ensure_es256_active(env)

@@ -266,24 +266,33 @@ def measure_queries(figures: Figures, env: dict[str, str]) -> None:
     figures.add("login_queries", inprocess.counted(app, issuer))
 
 
-def measure_scale(figures: Figures, target: Target, env: dict[str, str]) -> None:
+def measure_scale(figures: Figures, target: Target, env: dict[str, str], supervisor: Supervisor,
+                  workdir: Path) -> None:
     """The latency of one sign-in and one refresh among SMALL people and, with
-    BENCH_USERS, among that many."""
+    BENCH_USERS, among that many: a second database and server, seeded, and
+    both measured in turns."""
     sys.path.insert(0, str(idp_side.ROOT))
     from idp.config import load_settings
     from idp.passwords import Passwords
 
     stored = Passwords(load_settings(env)).hash(secrets.token_urlsafe(12))
-    endpoints = login.Endpoints(target.authorization_endpoint, target.token_endpoint)
-    for size in (SMALL, BENCH_USERS) if BENCH_USERS > SMALL else (SMALL,):
-        seconds = scale.seed(env["IDP_DATABASE_URL"], size, stored)
-        if seconds:
-            log(f"seeded up to {size} people in {seconds:.0f} s")
-        name = scale.size_name(size)
-        figures.add(f"login_p50_ms_{name}", scale.login_p50_ms(endpoints))
-        figures.add(f"refresh_p50_ms_{name}", scale.refresh_p50_ms(endpoints))
-        log(f"{size} people: login p50 {figures.median(f'login_p50_ms_{name}'):.1f} ms, "
-            f"refresh p50 {figures.median(f'refresh_p50_ms_{name}'):.1f} ms")
+    scale.seed(env["IDP_DATABASE_URL"], SMALL, stored)
+    sides = {scale.size_name(SMALL): login.Endpoints(target.authorization_endpoint, target.token_endpoint)}
+    if BENCH_USERS > SMALL:
+        port, name = free_port(), f"{idp_side.DATABASE}_scale"
+        big = {**env, "IDP_ISSUER": f"http://127.0.0.1:{port}",
+               "IDP_DATABASE_URL": env["IDP_DATABASE_URL"].rsplit("/", 1)[0] + "/" + name}
+        idp_side.prepare(big, name)
+        seconds = scale.seed(big["IDP_DATABASE_URL"], BENCH_USERS, stored)
+        log(f"seeded {BENCH_USERS} people in {seconds:.0f} s")
+        (workdir / "scale").mkdir()
+        idp_side.start(supervisor, port, big, workdir / "scale")
+        meta = discover(big["IDP_ISSUER"])
+        sides[scale.size_name(BENCH_USERS)] = login.Endpoints(meta["authorization_endpoint"], meta["token_endpoint"])
+    for size, p50 in scale.interleaved(sides, scale.ROUNDS, scale.SAMPLES).items():
+        figures.add(f"login_p50_ms_{size}", p50["login"])
+        figures.add(f"refresh_p50_ms_{size}", p50["refresh"])
+        log(f"{size} people: login p50 {p50['login']:.1f} ms, refresh p50 {p50['refresh']:.1f} ms")
 
 
 # --- reporting --------------------------------------------------------------
@@ -415,7 +424,7 @@ def bench(args: argparse.Namespace, supervisor: Supervisor, workdir: Path,
     if not args.peer_only:
         measure_logins(figures, targets[0])
         measure_queries(figures, env)
-        measure_scale(figures, targets[0], env)
+        measure_scale(figures, targets[0], env, supervisor, workdir)
     for target in targets:
         figures.add(f"{target.prefix}worker_rss_mb", worker_rss(target.server))
     supervisor.check_alive()

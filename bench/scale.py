@@ -23,7 +23,8 @@ import requests
 
 PEOPLE_PER_TENANT = 100
 EVENTS_PER_PERSON = 5
-SAMPLES = 100  # sequential: a p50 of fewer moves by several ms from run to run
+ROUNDS = 4
+SAMPLES = 25  # per round and side: 100 in all; a p50 of fewer moves by several ms from run to run
 EVENTS = ("login.success", "login.failure", "session.ended", "token.refreshed", "account.password_changed")
 
 
@@ -103,22 +104,22 @@ def _copy(conn: psycopg.Connection, first: int, last: int, password_hash: str) -
                     copy.write_row((str(uuid.uuid4()), when, EVENTS[e], tenant_id, user_id, "192.0.2.1", detail))
 
 
-def login_p50_ms(endpoints: login.Endpoints) -> float:
-    """One person signing in at a time: the median of a round trip's wall time."""
+def login_times(endpoints: login.Endpoints, samples: int) -> list[float]:
+    """One person signing in at a time: each round trip's wall time, in ms."""
     login.roundtrip(endpoints)  # warm
     times = []
-    for _ in range(SAMPLES):
+    for _ in range(samples):
         start = time.perf_counter()
         login.roundtrip(endpoints)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000
+        times.append((time.perf_counter() - start) * 1000)
+    return times
 
 
-def refresh_p50_ms(endpoints: login.Endpoints) -> float:
-    """One refresh at a time (each one rotates the token): the median wall time."""
+def refresh_times(endpoints: login.Endpoints, samples: int) -> list[float]:
+    """One refresh at a time (each one rotates the token): each one's wall time, in ms."""
     token = login.roundtrip(endpoints, scope="openid offline_access")["refresh_token"]
     times = []
-    for _ in range(SAMPLES + 1):
+    for _ in range(samples + 1):
         start = time.perf_counter()
         answer = requests.post(
             endpoints.token,
@@ -126,8 +127,19 @@ def refresh_p50_ms(endpoints: login.Endpoints) -> float:
             data={"grant_type": "refresh_token", "refresh_token": token},
             timeout=login.TIMEOUT,
         )
-        times.append(time.perf_counter() - start)
+        times.append((time.perf_counter() - start) * 1000)
         if answer.status_code != 200:
             raise login.LoginError(f"refresh answered {answer.status_code}: {answer.text[:200]!r}")
         token = answer.json()["refresh_token"]
-    return statistics.median(times[1:]) * 1000
+    return times[1:]
+
+
+def interleaved(sides: dict[str, login.Endpoints], rounds: int, samples: int) -> dict[str, dict[str, float]]:
+    """p50s of sign-ins and refreshes on each side, measured in turns so that
+    a slow moment of the machine falls on every side alike."""
+    times: dict[str, dict[str, list[float]]] = {name: {"login": [], "refresh": []} for name in sides}
+    for _ in range(rounds):
+        for name, endpoints in sides.items():
+            times[name]["login"] += login_times(endpoints, samples)
+            times[name]["refresh"] += refresh_times(endpoints, samples)
+    return {name: {kind: statistics.median(values) for kind, values in kinds.items()} for name, kinds in times.items()}
