@@ -14,22 +14,18 @@ import io
 import pstats
 import secrets
 import statistics
-from collections.abc import Callable
 from urllib.parse import urljoin, urlsplit
 
+import loadgen
 import login
 from sqlalchemy import event
 
 HOPS = 10
 
 
-def _client(app):  # type: ignore[no-untyped-def]
-    return app.test_client()
-
-
 def roundtrip(app, issuer: str) -> None:  # type: ignore[no-untyped-def]
     """authorize -> login page -> password -> code -> token, as bench/login.py does over HTTP."""
-    client = _client(app)
+    client = app.test_client()
     verifier, challenge = login.pkce_pair()
     state = secrets.token_urlsafe(16)
     url = login.authorization_url(issuer + "/authorize", challenge, state)
@@ -54,16 +50,10 @@ def roundtrip(app, issuer: str) -> None:  # type: ignore[no-untyped-def]
         urlsplit(issuer + "/token").path,
         data={"grant_type": "authorization_code", "code": code, "redirect_uri": login.REDIRECT_URI,
               "code_verifier": verifier},
-        headers={"Authorization": "Basic " + _basic(login.CLIENT_ID, login.CLIENT_SECRET)},
+        headers={"Authorization": loadgen.basic_auth(login.CLIENT_ID, login.CLIENT_SECRET)},
     )
     if token.status_code != 200:
         raise login.LoginError(f"token endpoint answered {token.status_code}: {token.get_data()[:200]!r}")
-
-
-def _basic(user: str, password: str) -> str:
-    import base64
-
-    return base64.b64encode(f"{user}:{password}".encode()).decode()
 
 
 def counted(app, issuer: str, rounds: int = 5) -> int:  # type: ignore[no-untyped-def]
@@ -107,13 +97,13 @@ def app_for(env: dict[str, str]) -> tuple[object, str]:
     return create_app(settings), settings.issuer
 
 
-def main(make: Callable[[], tuple[object, str]] | None = None) -> None:
+def main() -> None:
     import os
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", type=int, default=0, help="profile this many round trips")
     args = parser.parse_args()
-    app, issuer = (make or (lambda: app_for(dict(os.environ))))()
+    app, issuer = app_for(dict(os.environ))
     print(f"login_queries: {counted(app, issuer)}")
     if args.profile:
         print(profile(app, issuer, args.profile))

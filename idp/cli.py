@@ -266,7 +266,7 @@ def tenant_ldap(
     if bool(bind_dn) != bool(bind_password):
         raise ValueError("a service account needs both --bind-dn and its password")
     found, _created = ad_setup.use_ldap(
-        tenant, url, base_dn, bind_dn, bind_password, user_attribute, plain, None, via="cli", keep_password=False
+        tenant, url, base_dn, bind_dn, bind_password, user_attribute, plain, None, via="cli"
     )
     click.echo(found.connection_id)
 

@@ -62,17 +62,15 @@ def use_ldap(
     plain: bool,
     actor: User | None,
     via: str,
-    keep_password: bool = True,
 ) -> tuple[Directory, bool]:
     """A direct LDAP bind instead of ADFS; LdapSettingsError if the settings
-    cannot work, and then nothing changes. With ``keep_password``, an empty
-    ``bind_password`` keeps the one stored for the same service account (the
-    page never shows it back)."""
+    cannot work, and then nothing changes. An empty ``bind_password`` keeps the
+    one stored for the same service account (the page never shows it back)."""
     url, base_dn, user_attribute = url.strip(), base_dn.strip(), user_attribute.strip()
     bind_dn = (bind_dn or "").strip() or None
     ldap.check_settings(url, base_dn, bind_dn, user_attribute, plain)
     known = directories.of_tenant(tenant.id)
-    if keep_password and not bind_password and known is not None and bind_dn and known.ldap_bind_dn == bind_dn:
+    if not bind_password and known is not None and bind_dn and known.ldap_bind_dn == bind_dn:
         bind_password = directories.bind_password(known)
     directory, created = directories.set_ldap(tenant, url, base_dn, bind_dn, bind_password, user_attribute, plain)
     return _set(directory, created, actor, via, url=url, plain=plain)

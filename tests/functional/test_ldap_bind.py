@@ -6,7 +6,6 @@ by search-then-bind over StartTLS or LDAPS."""
 from __future__ import annotations
 
 import logging
-import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +20,7 @@ from idp.models import Tenant
 
 from ..conftest import Live, start_live
 from ..ldap_server import LdapServer, TestCA
+from ..services import silent_port
 
 TIMEOUT = 2
 
@@ -199,10 +199,8 @@ def test_a_directory_that_is_down(live: Live, ldap_trusted: LdapServer):
 def test_a_directory_that_never_answers_gives_up_at_the_timeout(live: Live, scheme: str):
     """A port that takes connections and says nothing: the timeout ends the wait
     (without it this test would hang)."""
-    with socket.socket() as silent:
-        silent.bind(("127.0.0.1", 0))
-        silent.listen(8)
-        connection_id = connect(live, f"{scheme}://127.0.0.1:{silent.getsockname()[1]}", "dc=demo,dc=example")
+    with silent_port() as port:
+        connection_id = connect(live, f"{scheme}://127.0.0.1:{port}", "dc=demo,dc=example")
         started = time.monotonic()
         assert refused(live, connection_id, "alice", "Alice-in-Wonder-9") == LdapFailure.UNAVAILABLE
         assert time.monotonic() - started < 3 * TIMEOUT

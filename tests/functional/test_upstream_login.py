@@ -7,8 +7,6 @@ nobody in."""
 from __future__ import annotations
 
 import secrets
-import socket
-from collections.abc import Iterator
 from datetime import timedelta
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
@@ -30,6 +28,7 @@ from ..invite_steps import console, invitation_link, invite, open_link
 from ..line_steps import line_only_with, set_mfa, set_route
 from ..mfa_steps import audit_events, path_of, sign_in
 from ..rp import DEMO_HOLDER, DEMO_USER, Browser, callback_params, text_of
+from ..services import silent_port
 from ..upstream_steps import (
     DOWN,
     WELL_KNOWN,
@@ -403,22 +402,19 @@ def _forget_upstream_session(browser: Browser, provider: str) -> None:
 
 
 @pytest.fixture
-def silent_port() -> Iterator[int]:
-    """A port that takes connections (the kernel's backlog) and never answers."""
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(8)
-        yield listener.getsockname()[1]
+def silent(database_url, tmp_path, key_template, mail, sms, oidc_upstreams, facebook_upstream):  # type: ignore[no-untyped-def]
+    """A provider whose NTT East Business ID takes connections and never answers."""
+    with silent_port() as port:
+        unreachable = {DOWN: f"http://127.0.0.1:{port}/{DOWN}"}
+        yield from serve(
+            database_url, tmp_path, key_template, mail, sms, oidc_upstreams, facebook_upstream, unreachable
+        )
 
 
-def test_an_upstream_that_never_answers_is_a_page_after_the_read_timeout(  # type: ignore[no-untyped-def]
-    database_url, tmp_path, key_template, mail, sms, oidc_upstreams, facebook_upstream, silent_port: int
-) -> None:
-    silent = {DOWN: f"http://127.0.0.1:{silent_port}/{DOWN}"}
-    for fed in serve(database_url, tmp_path, key_template, mail, sms, oidc_upstreams, facebook_upstream, silent):
-        browser = fed.live.browser()
-        # The provider gives up on its own (read timeout 10 s); this client waits longer than that.
-        page = browser.http.get(f"{fed.live.url}/login/{DOWN}", allow_redirects=False, timeout=60)
-        assert page.status_code == 502 and _failure(page) == "unavailable"
-        assert "NTT東日本ビジネスID" in text_of(page.text)
-        assert _signed_out(fed, browser)
+def test_an_upstream_that_never_answers_is_a_page_after_the_read_timeout(silent: Federated) -> None:
+    browser = silent.live.browser()
+    # The provider gives up on its own (read timeout 10 s); this client waits longer than that.
+    page = browser.http.get(f"{silent.live.url}/login/{DOWN}", allow_redirects=False, timeout=60)
+    assert page.status_code == 502 and _failure(page) == "unavailable"
+    assert "NTT東日本ビジネスID" in text_of(page.text)
+    assert _signed_out(silent, browser)
