@@ -13,6 +13,7 @@ from idp import clock, db
 from idp.models import AuditEvent, Tenant
 
 from ..invite_steps import other_tenant
+from ..line_steps import line_only_with
 from ..mfa_steps import DEMO_ADMIN, add_admin, path_of, sign_in
 from ..plan_steps import cli
 from ..rp import DEMO_USER
@@ -102,3 +103,16 @@ def test_events_past_their_retention_are_removed(live) -> None:  # type: ignore[
             .all()
         )
     assert left == {"kept": 1}
+
+
+def test_an_admin_cookie_off_the_lines_of_a_line_only_tenant_reads_nothing(live) -> None:  # type: ignore[no-untyped-def]
+    """Signed in before the tenant went line-only: the same cookie from the internet
+    gets the line error, not the tenant's audit log."""
+    add_admin(live)
+    browser = live.browser()
+    sign_in(browser, DEMO_ADMIN)
+    assert browser.get("/admin/events").status_code == 200
+    line_only_with(live)
+    refused = browser.get("/admin/events")
+    assert refused.status_code == 403 and 'id="line-error"' in refused.text
+    assert not _events(refused.text)
