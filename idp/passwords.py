@@ -8,17 +8,18 @@ import ctypes.util
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from . import argon2_pages
 from .config import Settings
 
 M_MMAP_THRESHOLD = -3
 
 
 def _return_hash_memory_to_the_os() -> None:
-    """argon2id allocates its whole memory cost (19 MiB by default) per hash.
-    glibc raises its mmap threshold after the first such block is freed and
-    then serves later ones from the heap, which it keeps: every worker would
-    hold the memory of one hash for good. A fixed threshold keeps blocks of
-    1 MiB and more in mmap, returned to the system when freed."""
+    """A verify maps its own memory (argon2_pages); a new hash (sign-up, reset,
+    rehash) takes its 19 MiB from malloc. glibc raises its mmap threshold after
+    the first such block is freed and then serves later ones from the heap,
+    which it keeps: every worker would hold the memory of one hash for good. A
+    fixed threshold keeps blocks of 1 MiB and more in mmap, returned when freed."""
     try:
         ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallopt(M_MMAP_THRESHOLD, 1 << 20)
     except (OSError, AttributeError):
@@ -42,7 +43,7 @@ class Passwords:
 
     def verify(self, stored: str | None, password: str) -> bool:
         try:
-            return self.hasher.verify(stored or self._dummy, password) and stored is not None
+            return argon2_pages.verify(stored or self._dummy, password) and stored is not None
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return False
 
