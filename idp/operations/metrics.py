@@ -12,6 +12,7 @@ import hmac
 import ipaddress
 import os
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
@@ -38,8 +39,17 @@ LOCKOUT_EVENT = "account.locked"
 
 
 def observe_request(endpoint: str, status: int, seconds: float) -> None:
-    REQUESTS.labels(endpoint, str(status)).inc()
-    LATENCY.labels(endpoint).observe(seconds)
+    count, latency = _request_series(endpoint, status)
+    count.inc()
+    latency.observe(seconds)
+
+
+@lru_cache(maxsize=4096)
+def _request_series(endpoint: str, status: int) -> tuple[Any, Any]:
+    """The two series of an endpoint and status, looked up once per worker:
+    ``labels()`` validates and locks on every call. Endpoints are Flask's,
+    never raw paths, so the set is small."""
+    return REQUESTS.labels(endpoint, str(status)), LATENCY.labels(endpoint)
 
 
 def count_audit_event(event: str, detail: dict[str, Any]) -> None:
