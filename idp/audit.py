@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from flask import current_app
-from sqlalchemy import delete, insert
+from sqlalchemy import delete
 
 from . import clock, db
 from .models import AuditEvent, User
@@ -63,10 +63,7 @@ def record(
         "source_ip": source_ip(),
         "detail": {**_sign_in_detail(event), **detail},
     }
-    # A Core INSERT in the request's transaction: an event is never read back
-    # or changed, so the ORM's unit of work would only add its cost (a sixth of
-    # a sign-in's besides the password hash went to flushes).
-    db.session().execute(insert(AuditEvent.__table__).values(row))
+    db.add_row(AuditEvent, **row)
     metrics.count_audit_event(event, row["detail"])
     audit = {name: row[name] for name in ("user_id", "tenant_id", "client_id", "source_ip", "detail")}
     log.info("%s", event, extra={"request_id": request_id(), "event": event, "audit": audit})

@@ -10,10 +10,12 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 from flask import Flask, current_app, g
-from sqlalchemy import create_engine, event, exc, make_url
+from sqlalchemy import Insert, Table, create_engine, event, exc, insert, make_url
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -97,6 +99,21 @@ def session() -> Session:
     if "db" not in g:
         g.db = current_app.extensions["idp.sessionmaker"]()
     return g.db
+
+
+def add_row(model: type, **values: Any) -> None:
+    """One INSERT of a row the request will not read back or change: an event, a
+    code, a grant, a token, a session. Sent at once, without the ORM's unit of
+    work, which cost more than the statement itself; the rows the session holds
+    go first, so that a new row may refer to them."""
+    request_session = session()
+    request_session.flush()
+    request_session.execute(_insert_into(model.__table__), values)  # type: ignore[attr-defined]
+
+
+@cache
+def _insert_into(table: Table) -> Insert:
+    return insert(table)
 
 
 def commit() -> None:

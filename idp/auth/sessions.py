@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from .. import clock, db
 from ..hashing import digest, new_token
 from ..models import BrowserSession, Grant, User, UserStatus
+from ..models.base import new_id
 from ..oidc import store
 from ..tenants import admission
 from .proof import Proof
@@ -104,7 +105,10 @@ def start(user: User, amr: list[str], line_id: str | None = None, auth_time: dat
     now, token = clock.now(), new_token(32)
     if auth_time is None:
         auth_time = user.last_login_at = now  # a sign-in: shown in the admin console's user list
-    row = BrowserSession(
+    session_id = new_id()
+    db.add_row(
+        BrowserSession,
+        id=session_id,
         token_hash=digest(token),
         user_id=user.id,
         auth_time=auth_time,
@@ -114,10 +118,8 @@ def start(user: User, amr: list[str], line_id: str | None = None, auth_time: dat
         last_seen_at=now,
         expires_at=auth_time + timedelta(seconds=_settings().session_lifetime),
     )
-    db.session().add(row)
-    db.session().flush()
     g.idp_set_cookie = token
-    g.idp_proof = Proof(user=user, auth_time=auth_time, amr=amr, line_id=line_id, session_id=row.id)
+    g.idp_proof = Proof(user=user, auth_time=auth_time, amr=amr, line_id=line_id, session_id=session_id)
     return g.idp_proof
 
 

@@ -33,22 +33,21 @@ def save_code(
     proof: Proof,
     ttl: int,
 ) -> None:
-    db.session().add(
-        AuthorizationCode(
-            code_hash=digest(code),
-            client_id=client_id,
-            user_id=proof.user.id,
-            browser_session_id=proof.session_id,
-            redirect_uri=redirect_uri,
-            scope=scope,
-            nonce=nonce,
-            code_challenge=code_challenge,
-            code_challenge_method=code_challenge_method,
-            auth_time=proof.auth_time,
-            amr=proof.amr,
-            line_id=proof.line_id,
-            expires_at=clock.now() + timedelta(seconds=ttl),
-        )
+    db.add_row(
+        AuthorizationCode,
+        code_hash=digest(code),
+        client_id=client_id,
+        user_id=proof.user.id,
+        browser_session_id=proof.session_id,
+        redirect_uri=redirect_uri,
+        scope=scope,
+        nonce=nonce,
+        code_challenge=code_challenge,
+        code_challenge_method=code_challenge_method,
+        auth_time=proof.auth_time,
+        amr=proof.amr,
+        line_id=proof.line_id,
+        expires_at=clock.now() + timedelta(seconds=ttl),
     )
 
 
@@ -83,8 +82,9 @@ def redeem_code(code: str, client_id: str) -> AuthorizationCode | None:
     return None
 
 
-def create_grant(proof: Proof, client_id: str, scope: str, grant_id: str) -> Grant:
-    grant = Grant(
+def create_grant(proof: Proof, client_id: str, scope: str, grant_id: str) -> None:
+    db.add_row(
+        Grant,
         id=grant_id,
         client_id=client_id,
         user_id=proof.user.id,
@@ -94,20 +94,17 @@ def create_grant(proof: Proof, client_id: str, scope: str, grant_id: str) -> Gra
         amr=proof.amr,
         line_id=proof.line_id,
     )
-    db.session().add(grant)
-    return grant
 
 
 def save_refresh_token(token: str, grant_id: str, ttl: int, grant_ends_at: datetime) -> None:
     """A refresh token lives ``ttl`` seconds, and never past the end of its
     grant's absolute lifetime, however often it was rotated: the spend and
     the introspection of a token then both follow that end."""
-    db.session().add(
-        RefreshToken(
-            token_hash=digest(token),
-            grant_id=grant_id,
-            expires_at=min(clock.now() + timedelta(seconds=ttl), grant_ends_at),
-        )
+    db.add_row(
+        RefreshToken,
+        token_hash=digest(token),
+        grant_id=grant_id,
+        expires_at=min(clock.now() + timedelta(seconds=ttl), grant_ends_at),
     )
 
 
