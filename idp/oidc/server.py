@@ -8,6 +8,7 @@ from typing import Any
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import InvalidClientError, InvalidRequestError, OAuth2Request
+from authlib.oauth2.rfc6749.hooks import hooked
 from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
 from authlib.oauth2.rfc9207 import IssuerParameter
 from flask import Flask
@@ -157,6 +158,22 @@ class Server(AuthorizationServer):
         client = clients.find(request.payload.client_id)
         uri = request.payload.redirect_uri
         return uri if client is not None and uri and client.check_redirect_uri(uri) else None
+
+    @hooked  # as authlib's: RFC 9207's iss is added after it
+    def create_authorization_response(self, request: Any = None, grant_user: Any = None, grant: Any = None) -> Response:
+        """The response for the grant ``get_consent_grant`` returned earlier in
+        the same request: authlib's own would build the request again and
+        validate it all over (client, redirect URI, scope, PKCE, OIDC
+        parameters)."""
+        if grant is None or grant.redirect_uri is None:
+            raise TypeError("pass the grant get_consent_grant validated")
+        try:
+            response = self.handle_response(*grant.create_authorization_response(grant.redirect_uri, grant_user))
+        except OAuth2Error as error:
+            error.state = grant.request.payload.state
+            response = self.handle_error_response(grant.request, error)
+        grant.execute_hook("after_authorization_response", response)
+        return response
 
     def create_token_response(self, request: Any = None) -> Response:
         """RFC 6749 §3.2 and §5.2: a form-encoded POST with each parameter once;
