@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urljoin, urlsplit
+from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -181,7 +181,17 @@ class SignedIn:
 
 def tokens_for(rp: RelyingParty, response: requests.Response) -> SignedIn:
     """Redeem the code the provider sent the browser back with, and check the ID token."""
-    tokens = rp.exchange(callback_params(response))
+    return _redeemed(rp, callback_params(response))
+
+
+def tokens_at(rp: RelyingParty, location: str) -> SignedIn:
+    """The same for the client's redirect URI with its code, as a Location named it."""
+    assert location.startswith(rp.client.redirect_uri + "?"), location
+    return _redeemed(rp, {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()})
+
+
+def _redeemed(rp: RelyingParty, params: dict[str, str]) -> SignedIn:
+    tokens = rp.exchange(params)
     return SignedIn(rp, tokens, rp.verify_id_token(tokens["id_token"], tokens["access_token"]))
 
 

@@ -18,8 +18,9 @@ from werkzeug.wrappers import Response
 from .. import audit, clock, db
 from ..mfa import enrolment
 from ..models import AccessRoute, IdentityKind, User
+from ..oidc import authorize
 from ..tenants import admission, line_policy
-from . import interactions, remember, sessions
+from . import remember, sessions
 
 PENDING = "pending"
 PENDING_TTL = 15 * 60
@@ -123,7 +124,7 @@ def finish(user: User, amr: list[str], ix: str | None, line_id: str | None = Non
     if admission.changes_plan_only(user):
         # Manual §0 ※1: after the trial, its holder signs in for the plan change only.
         return redirect(url_for("account_contract.plan"))
-    return redirect(interactions.resume_url(ix) or url_for("account.index"))
+    return authorize.resume(ix) or redirect(url_for("account.index"))
 
 
 def complete(user: User, state: dict[str, Any], methods: list[str]) -> Response:

@@ -13,7 +13,8 @@ from collections.abc import Callable
 
 from authlib.common.urls import add_params_to_uri
 from authlib.oauth2 import OAuth2Error
-from authlib.oauth2.rfc6749 import InvalidRequestError
+from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Request
+from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
 from authlib.oidc.core.errors import LoginRequiredError
 from flask import current_app, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
@@ -43,8 +44,9 @@ def _issuer() -> str:
 
 def no_repeated_parameters(params: dict[str, str], proof: Proof | None, started: float) -> None:
     """authlib checks five parameters for repeats; a repeated nonce or
-    code_challenge matters as much."""
-    if has_repeated_parameter():
+    code_challenge matters as much. A request resumed after sign-in was checked
+    when it arrived; it is kept as a dict and cannot repeat anything."""
+    if request.endpoint == "oidc.authorize" and has_repeated_parameter():
         raise InvalidRequestError("a parameter is included more than once")
 
 
@@ -110,12 +112,29 @@ def authorize() -> Response:
     ix = params.pop("interaction", None)
     pending = interactions.get(ix)
     started = pending["started"] if pending and pending["args"] == params else clock.now().timestamp() + 1
+    return _answer(params, ix, started, None)
+
+
+def resume(ix: str | None) -> Response | None:
+    """The authorization request that waited for this sign-in, answered in the
+    response that completes it (a code on its way to the client), rather than
+    by one more redirect through the browser to this endpoint. The same checks
+    run, on the request as it arrived; None when no request is waiting."""
+    pending = interactions.get(ix)
+    if pending is None:
+        return None
+    waiting = OAuth2Request("GET", url_for("oidc.authorize", _external=True))
+    waiting.payload = BasicOAuth2Payload(dict(pending["args"]))
+    return _answer(dict(pending["args"]), ix, pending["started"], waiting)
+
+
+def _answer(params: dict[str, str], ix: str | None, started: float, waiting: OAuth2Request | None) -> Response:
     proof = sessions.current()
     if proof is not None and not admission.admits(proof.user, proof.line_id):
         proof = None  # the tenant's standing or line policy no longer admits this session
     server = _server()
     try:
-        grant = server.get_consent_grant(end_user=proof)
+        grant = server.get_consent_grant(waiting, end_user=proof)
     except OAuth2Error as error:
         return error_response(error)
     try:

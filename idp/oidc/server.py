@@ -137,6 +137,13 @@ class Server(AuthorizationServer):
         self.register_endpoint(EndSessionEndpoint)
         self.register_extension(_Issuer(settings.issuer))
 
+    def create_oauth2_request(self, request: Any) -> OAuth2Request:
+        """An authorization request resumed after sign-in comes as the request it
+        was (``authorize.resume``); anything else is read from the HTTP request."""
+        if isinstance(request, OAuth2Request):
+            return request
+        return super().create_oauth2_request(request)
+
     def get_authorization_grant(self, request: OAuth2Request) -> Any:
         """Only the code flow (CONTRACT: response_types_supported ["code"]).
         Anything else is refused here with a fixed description, so hostile
