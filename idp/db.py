@@ -62,7 +62,7 @@ def _ping_when_idle(engine: Engine) -> None:
     """SQLAlchemy's pool_pre_ping, for connections that sat idle only.
 
     pre_ping costs a round trip to the database on every checkout, that is on
-    every request that touches it: four of a sign-in's five. A connection that
+    every request that touches it, three of a sign-in's four. A connection that
     answered a moment ago is as good as proven. One the database dropped within
     that moment (a restart) fails its statement instead; SQLAlchemy then
     discards the whole pool, and that request gets the outage page."""
