@@ -103,3 +103,15 @@ def huge_pages_offered() -> bool:
             return "[never]" not in f.read()
     except OSError:
         return False
+
+
+def test_without_callbacks_the_library_verifies(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A host that allows no cffi callbacks still signs people in, with
+    argon2-cffi's own verify and the same answers."""
+    monkeypatch.setattr(argon2_pages, "CALLBACKS", None)
+    hasher = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)
+    encoded = hasher.hash(PASSWORD)
+    assert argon2_pages.verify(encoded, PASSWORD) is True
+    assert argon2_pages.verify(encoded, "wrong") is False
+    with pytest.raises(InvalidHashError):
+        argon2_pages.verify("not a hash", PASSWORD)
