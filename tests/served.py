@@ -8,13 +8,10 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-
-import requests
 
 from idp.config import load_settings
 
@@ -37,19 +34,6 @@ class Served:
         return self.log.read_text(errors="replace")
 
 
-def _wait_until_serving(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert process.poll() is None, log.read_text()
-        try:
-            if requests.get(url + "/healthz", timeout=2).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.1)
-    raise AssertionError(f"gunicorn did not answer:\n{log.read_text()}")
-
-
 @contextmanager
 def gunicorn(database_url: str, folder: Path, key_template: Path, workers: int = 1, **extra: str) -> Iterator[Served]:
     """Serve on a free loopback port with ``workers`` sync workers and the access log on."""
@@ -68,7 +52,7 @@ def gunicorn(database_url: str, folder: Path, key_template: Path, workers: int =
             [GUNICORN, "-c", "config/gunicorn.py", "wsgi:app"], cwd=ROOT, env=env, stdout=out, stderr=out
         )
     try:
-        _wait_until_serving(url, process, log)
+        services.wait_until_serving(url, process, log)
         yield Served(Live(url, app, settings), log, process)
     finally:
         process.send_signal(signal.SIGTERM)
