@@ -33,6 +33,10 @@ CHAINS_PER_CLIENT = 9  # about 300 requests in all
 LOSE_A_AFTER = 10  # chains done
 REFRESHES = 3
 
+# A node killed between an answer's headers and its body cuts the body short;
+# to a client that is the same lost connection as one refused outright.
+CUT_OFF = (requests.ConnectionError, requests.exceptions.ChunkedEncodingError)
+
 
 @dataclass
 class Held:
@@ -75,7 +79,7 @@ class LoadRun:
         name, live = self.node(turn)
         try:
             code, verifier, _ = code_at(live)
-        except requests.ConnectionError:
+        except CUT_OFF:
             self.lose(name)  # a sign-in cut off: the client holds nothing from it
             return
         held = Held("code", code, verifier)
@@ -83,7 +87,7 @@ class LoadRun:
             name, live = self.node(turn + step + 1)
             try:
                 answer = redeem(live, held.value, held.verifier) if held.kind == "code" else refresh(live, held.value)
-            except requests.ConnectionError:
+            except CUT_OFF:
                 held.in_doubt = True
                 self.lose(name)
                 break
