@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app, g
-from sqlalchemy import Insert, Table, create_engine, event, exc, insert, make_url
-from sqlalchemy.engine import Engine
+from sqlalchemy import Executable, Insert, Table, create_engine, event, exc, insert, make_url
+from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from . import private_files
@@ -106,9 +106,16 @@ def add_row(model: type, **values: Any) -> None:
     code, a grant, a token, a session. Sent at once, without the ORM's unit of
     work, which cost more than the statement itself; the rows the session holds
     go first, so that a new row may refer to them."""
-    request_session = session()
-    request_session.flush()
-    request_session.execute(_insert_into(model.__table__), values)  # type: ignore[attr-defined]
+    session().flush()
+    run(_insert_into(model.__table__), values)  # type: ignore[attr-defined]
+
+
+def run(statement: Executable, params: dict[str, Any] | None = None) -> CursorResult[Any]:
+    """A Core statement, built once by the caller, on the request's connection
+    and in its transaction. It passes by the ORM session's own execute, which
+    costs more than a short statement itself, and so by its autoflush too: for
+    statements on rows the session does not hold changed."""
+    return session().connection().execute(statement, params)
 
 
 @cache

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import clock, db
@@ -101,11 +101,15 @@ class Standing:
         return self.email_failures >= LOCK_AFTER
 
 
+_FAILURES = SignInFailures.__table__.c
+_COUNTS = select(_FAILURES.key, _FAILURES.count).where(_FAILURES.key.in_(bindparam("keys", expanding=True)))
+
+
 def standing(source: Source, email: str) -> Standing:
     keys = {email_key(email): "email"}
     if not source.exempt:
         keys[_source_key(source.address)] = "source"
-    rows = db.session().execute(select(SignInFailures.key, SignInFailures.count).where(SignInFailures.key.in_(keys)))
+    rows = db.run(_COUNTS, {"keys": list(keys)})
     found = {keys[key]: n for key, n in rows}
     return Standing(source, found.get("source", 0), found.get("email", 0))
 

@@ -19,6 +19,7 @@ from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core import OpenIDCode as _OpenIDCode
 from authlib.oidc.core import OpenIDToken as _OpenIDToken
 from flask import current_app
+from sqlalchemy import Row
 
 from ..auth.proof import Proof
 from ..hashing import new_token
@@ -103,7 +104,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
 class _StoredCode:
     """The redeemed row as authlib's AuthorizationCodeMixin."""
 
-    def __init__(self, row: store.AuthorizationCode) -> None:
+    def __init__(self, row: Row[Any]) -> None:
         self.row = row
         self.code_challenge = row.code_challenge
         self.code_challenge_method = row.code_challenge_method

@@ -10,8 +10,9 @@ RFC 6749 §4.1.2 for codes).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Row, bindparam, delete, select, update
 
 from .. import clock, db
 from ..auth.proof import Proof
@@ -51,25 +52,32 @@ def save_code(
     )
 
 
-def redeem_code(code: str, client_id: str) -> AuthorizationCode | None:
+_CODES = AuthorizationCode.__table__.c
+_REDEEMED = ("user_id", "browser_session_id", "redirect_uri", "scope", "nonce", "code_challenge")
+_REDEEMED += ("code_challenge_method", "auth_time", "amr", "line_id", "grant_id")  # what the token endpoint reads
+_REDEEM = (
+    update(AuthorizationCode.__table__)
+    .where(
+        _CODES.code_hash == bindparam("hash"),
+        _CODES.client_id == bindparam("client"),
+        _CODES.used_at.is_(None),
+        _CODES.expires_at > bindparam("now"),
+    )
+    .values(used_at=bindparam("at", type_=_CODES.used_at.type), grant_id=bindparam("grant"))
+    .returning(*(_CODES[name] for name in _REDEEMED))
+)
+
+
+def redeem_code(code: str, client_id: str) -> Row[Any] | None:
     """Mark the code used if it is unused, unexpired and the client's, naming the
-    grant it is about to produce; else None. One statement on success.
+    grant it is about to produce; else None. One statement on success, returning
+    the code's columns rather than an ORM object: nothing changes it after.
 
     A code presented again after its first use revokes what it produced.
     """
     session, now, code_hash = db.session(), clock.now(), digest(code)
-    won = session.scalars(
-        update(AuthorizationCode)
-        .where(
-            AuthorizationCode.code_hash == code_hash,
-            AuthorizationCode.client_id == client_id,
-            AuthorizationCode.used_at.is_(None),
-            AuthorizationCode.expires_at > now,
-        )
-        .values(used_at=now, grant_id=new_id())
-        .returning(AuthorizationCode),
-        execution_options={"synchronize_session": False},
-    ).one_or_none()
+    params = {"hash": code_hash, "client": client_id, "now": now, "at": now, "grant": new_id()}
+    won = db.run(_REDEEM, params).one_or_none()
     if won is not None:
         return won
     replayed = session.scalar(
