@@ -104,18 +104,18 @@ def session() -> Session:
 def add_row(model: type, **values: Any) -> None:
     """One INSERT of a row the request will not read back or change: an event, a
     code, a grant, a token, a session. Sent at once, without the ORM's unit of
-    work, which cost more than the statement itself; the rows the session holds
-    go first, so that a new row may refer to them."""
-    session().flush()
+    work, which cost more than the statement itself."""
     run(_insert_into(model.__table__), values)  # type: ignore[attr-defined]
 
 
 def run(statement: Executable, params: dict[str, Any] | None = None) -> CursorResult[Any]:
     """A Core statement, built once by the caller, on the request's connection
-    and in its transaction. It passes by the ORM session's own execute, which
-    costs more than a short statement itself, and so by its autoflush too: for
-    statements on rows the session does not hold changed."""
-    return session().connection().execute(statement, params)
+    and in its transaction, past the ORM session's own execute, which costs
+    more than a short statement itself. The rows the session holds changed go
+    first, as its autoflush would send them (a row may refer to them)."""
+    request_session = session()
+    request_session.flush()
+    return request_session.connection().execute(statement, params)
 
 
 @cache
