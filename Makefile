@@ -4,8 +4,10 @@
 
 # Debian's python3.11 is built with profile-guided and link-time optimisation;
 # a plain source build (pyenv's default) is not, and serves the provider's
-# requests a fifth slower. Another interpreter: make PYTHON=...
-PYTHON ?= $(firstword $(wildcard /usr/bin/python3.11) python3)
+# requests a fifth slower. It is taken where it can make a venv (Debian's
+# python3.11-venv). Another interpreter: make PYTHON=...
+DEBIAN_PYTHON := /usr/bin/python3.11
+PYTHON ?= $(shell $(DEBIAN_PYTHON) -c 'import ensurepip' 2>/dev/null && echo $(DEBIAN_PYTHON) || echo python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
