@@ -53,8 +53,20 @@ def save_code(
 
 
 _CODES = AuthorizationCode.__table__.c
-_REDEEMED = ("user_id", "browser_session_id", "redirect_uri", "scope", "nonce", "code_challenge")
-_REDEEMED += ("code_challenge_method", "auth_time", "amr", "line_id", "grant_id")  # what the token endpoint reads
+# What the token endpoint reads of a redeemed code.
+_REDEEMED = (
+    "user_id",
+    "browser_session_id",
+    "redirect_uri",
+    "scope",
+    "nonce",
+    "code_challenge",
+    "code_challenge_method",
+    "auth_time",
+    "amr",
+    "line_id",
+    "grant_id",
+)
 _REDEEM = (
     update(AuthorizationCode.__table__)
     .where(
