@@ -28,6 +28,7 @@ REDIRECT_URI = "http://127.0.0.1:8080/callback"
 EMAIL = "user@demo.example"
 PASSWORD = "Demo-pass-2026"
 MAX_HOPS = 10
+REDIRECTS = (301, 302, 303, 307, 308)
 TIMEOUT = 30
 
 
@@ -154,7 +155,7 @@ def follow_to_callback(browser: Browser, response: Answer) -> str:
     """Follow redirects until one points at the relying party; never fetch it."""
     for _ in range(MAX_HOPS):
         location = response.headers.get("Location")
-        if response.status not in (301, 302, 303, 307, 308) or not location:
+        if response.status not in REDIRECTS or not location:
             raise LoginError(f"expected a redirect, got {response.status}: {response.text[:200]!r}")
         target = urljoin(response.url, location)
         if target.startswith(REDIRECT_URI):
@@ -167,7 +168,7 @@ def login_page(browser: Browser, url: str) -> Answer:
     """The authorization request and the redirects it takes to the login page."""
     page = browser.get(url)
     for _ in range(MAX_HOPS):
-        if page.status not in (301, 302, 303, 307, 308):
+        if page.status not in REDIRECTS:
             break
         page = browser.get(urljoin(page.url, page.headers["Location"]))
     if page.status != 200:

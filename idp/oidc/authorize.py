@@ -123,9 +123,10 @@ def resume(ix: str | None) -> Response | None:
     pending = interactions.get(ix)
     if pending is None:
         return None
+    params = dict(pending["args"])
     waiting = OAuth2Request("GET", url_for("oidc.authorize", _external=True))
-    waiting.payload = BasicOAuth2Payload(dict(pending["args"]))
-    return _answer(dict(pending["args"]), ix, pending["started"], waiting)
+    waiting.payload = BasicOAuth2Payload(params)
+    return _answer(params, ix, pending["started"], waiting)
 
 
 def _answer(params: dict[str, str], ix: str | None, started: float, waiting: OAuth2Request | None) -> Response:

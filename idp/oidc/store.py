@@ -67,15 +67,16 @@ _REDEEMED = (
     "line_id",
     "grant_id",
 )
+_NOW = bindparam("now", type_=_CODES.used_at.type)
 _REDEEM = (
     update(AuthorizationCode.__table__)
     .where(
         _CODES.code_hash == bindparam("hash"),
         _CODES.client_id == bindparam("client"),
         _CODES.used_at.is_(None),
-        _CODES.expires_at > bindparam("now"),
+        _CODES.expires_at > _NOW,
     )
-    .values(used_at=bindparam("at", type_=_CODES.used_at.type), grant_id=bindparam("grant"))
+    .values(used_at=_NOW, grant_id=bindparam("grant"))
     .returning(*(_CODES[name] for name in _REDEEMED))
 )
 
@@ -88,8 +89,7 @@ def redeem_code(code: str, client_id: str) -> Row[Any] | None:
     A code presented again after its first use revokes what it produced.
     """
     session, now, code_hash = db.session(), clock.now(), digest(code)
-    params = {"hash": code_hash, "client": client_id, "now": now, "at": now, "grant": new_id()}
-    won = db.run(_REDEEM, params).one_or_none()
+    won = db.run(_REDEEM, {"hash": code_hash, "client": client_id, "now": now, "grant": new_id()}).one_or_none()
     if won is not None:
         return won
     replayed = session.scalar(
