@@ -80,9 +80,10 @@ def stack() -> str:
     return f"gunicorn {gunicorn} -c config/gunicorn.py (-w {WORKERS} -k sync), PostgreSQL {postgres}"
 
 
-def start(supervisor: Supervisor, port: int, env: dict[str, str], workdir: Path) -> Server:
+def start(supervisor: Supervisor, port: int, env: dict[str, str], workdir: Path,
+          app: str = "wsgi:app") -> Server:
     cmd = [str(BIN / "gunicorn"), "-c", str(GUNICORN_CONFIG), "-w", str(WORKERS),
-           "-b", f"127.0.0.1:{port}", "wsgi:app"]
+           "-b", f"127.0.0.1:{port}", app]
     server = supervisor.start("idp (gunicorn)", cmd, env=env, cwd=ROOT,
                               log_path=workdir / "gunicorn.log")
     wait_for_port(server, supervisor, port)
