@@ -26,6 +26,10 @@ import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from login import Totals
 
 VERIFY = "argon2id verify"
 DATABASE = "psycopg waiting on the database"
@@ -96,23 +100,43 @@ def collect(workers: list[int], folder: Path) -> dict[str, list[float]]:
     return total
 
 
-def report(before: dict, after: dict, server_seconds: float, roundtrips: int, per_second: float) -> None:
+def postgres_seconds() -> float:
+    """CPU of every PostgreSQL process on the machine: backends, WAL writer and the rest."""
+    from procs import cpu_seconds
+
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and (entry / "comm").read_text().strip() == "postgres":
+                total += cpu_seconds(int(entry.name))
+        except (OSError, ValueError):
+            pass  # gone meanwhile
+    return total
+
+
+def report(before: dict, after: dict, server_seconds: float, postgres: float, totals: Totals) -> None:
+    roundtrips = totals.roundtrips
+
     def ms(name: str) -> float:
         return (after[name][1] - before.get(name, [0, 0.0])[1]) * 1000 / roundtrips
 
     requests = sorted(n for n in after if n not in (VERIFY, DATABASE) and after[n] != before.get(n))
     server = server_seconds * 1000 / roundtrips
-    print(f"roundtrips: {roundtrips} ({per_second:.1f}/s)")
+    outside = server - sum(ms(n) for n in requests)
+    print(f"roundtrips: {roundtrips} ({totals.per_second:.1f}/s)")
     print(f"server CPU per roundtrip: {server:.2f} ms, of which")
     print(f"  {VERIFY}: {ms(VERIFY):.2f} ms")
     for name in requests:
         apart = " apart from its verify" if name == "POST /login" else ""
-        own = ms(name) - (ms(VERIFY) if apart else 0)
-        print(f"  {name}{apart}: {own:.2f} ms")
-    print(f"  gunicorn and its master, outside the application: {server - sum(ms(n) for n in requests):.2f} ms")
-    print(f"  (per request: {(server - sum(ms(n) for n in requests)) / len(requests):.2f} ms)")
-    print(f"within the requests, {DATABASE}: {ms(DATABASE):.2f} ms "
-          f"({(after[DATABASE][0] - before.get(DATABASE, [0])[0]) / roundtrips:.0f} round trips)")
+        print(f"  {name}{apart}: {ms(name) - (ms(VERIFY) if apart else 0):.2f} ms")
+    print(f"  gunicorn and its master, outside the application: {outside:.2f} ms "
+          f"({outside / len(requests):.2f} per request)")
+    trips = (after[DATABASE][0] - before.get(DATABASE, [0])[0]) / roundtrips
+    print(f"within the requests, {DATABASE}: {ms(DATABASE):.2f} ms ({trips:.0f} round trips)")
+    cores = os.cpu_count() or 1
+    print(f"besides the server, per roundtrip: PostgreSQL {postgres * 1000 / roundtrips:.2f} ms, "
+          f"the load generator {totals.client_cpu_seconds * 1000 / roundtrips:.2f} ms; "
+          f"the {cores} cores had {cores * totals.seconds * 1000 / roundtrips:.2f} ms")
 
 
 def main() -> None:
@@ -136,13 +160,13 @@ def main() -> None:
         login.drive(endpoints, 2, 3)  # every worker warm, every statement prepared
         log(f"login roundtrips: {idp_side.WORKERS} processes for {args.seconds:g} s")
         workers = children(server.pid)
-        before, cpu_before = collect(workers, folder), sample_cpu(server.pid)
+        before, cpu_before, pg_before = collect(workers, folder), sample_cpu(server.pid), postgres_seconds()
         totals = login.drive(endpoints, idp_side.WORKERS, args.seconds)
-        cpu_after, after = sample_cpu(server.pid), collect(workers, folder)
+        cpu_after, pg_after, after = sample_cpu(server.pid), postgres_seconds(), collect(workers, folder)
         if totals.errors or cpu_after.pids != cpu_before.pids:
             sys.exit(f"worker_split: {totals.errors} roundtrips failed ({totals.first_error}),"
                      " or the workers changed; no split")
-        report(before, after, cpu_after.seconds - cpu_before.seconds, totals.roundtrips, totals.per_second)
+        report(before, after, cpu_after.seconds - cpu_before.seconds, pg_after - pg_before, totals)
 
 
 if __name__ == "__main__":
