@@ -65,9 +65,14 @@ except (MemoryError, OSError):
 
 def _b64(text: str) -> bytes:
     try:
-        return base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+        raw = base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
     except (binascii.Error, ValueError) as e:
         raise InvalidHashError(text) from e
+    # libargon2 refuses an encoding whose unused last bits are set; Python's
+    # decoder drops them, and two strings would then name the same hash.
+    if base64.b64encode(raw).rstrip(b"=").decode() != text:
+        raise VerificationError("Decoding failed")
+    return raw
 
 
 def verify(encoded: str, password: str) -> bool:

@@ -44,11 +44,32 @@ def test_other_salt_and_hash_lengths() -> None:
     assert not agrees(hasher, encoded, "other")
 
 
+B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+
 def test_a_changed_hash_no_longer_matches() -> None:
+    # The hash's first character: all six of its bits are the hash's (the
+    # last one's lowest bits are padding, and changing those is the next test).
     encoded = PasswordHasher(time_cost=1, memory_cost=8192).hash(PASSWORD)
-    head, last = encoded[:-1], encoded[-1]
-    spoilt = head + ("A" if last != "A" else "B")
+    head, digest = encoded.rsplit("$", 1)
+    spoilt = f"{head}${B64[(B64.index(digest[0]) + 1) % 64]}{digest[1:]}"
     assert not argon2_pages.verify(spoilt, PASSWORD)
+
+
+@pytest.mark.parametrize("part", [-1, -2], ids=["hash", "salt"])
+def test_unused_last_bits_set_are_refused_as_the_library_does(part: int) -> None:
+    # 32 bytes of hash in 43 characters and 16 of salt in 22 leave the last
+    # character's lowest bits unused; setting one names the same bytes.
+    hasher = PasswordHasher(time_cost=1, memory_cost=8192)
+    fields = hasher.hash(PASSWORD).split("$")
+    last = fields[part][-1]
+    fields[part] = fields[part][:-1] + B64[B64.index(last) | 1]
+    spoilt = "$".join(fields)
+    with pytest.raises(VerificationError, match="Decoding failed"):
+        hasher.verify(spoilt, PASSWORD)
+    with pytest.raises(VerificationError, match="Decoding failed"):
+        argon2_pages.verify(spoilt, PASSWORD)
+    assert not Passwords(load_settings({})).verify(spoilt, PASSWORD)
 
 
 @pytest.mark.parametrize(
